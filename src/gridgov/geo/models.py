@@ -1,0 +1,79 @@
+"""The region tree: district (区) → subdistrict (街道) → community (社区/村) → grid (网格).
+
+Codes are hierarchical (domain.md §2): a district has the 6-digit GB/T 2260 code, a
+subdistrict adds 3 digits, a community 3 more and a grid 3 more (15 digits). A node's code
+therefore starts with its parent's, and a subtree is `code__startswith`: that is what scope
+restriction uses everywhere.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", _("District")
+    SUBDISTRICT = "subdistrict", _("Subdistrict")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+
+
+# Code length at each level of the tree.
+CODE_LENGTH = {Level.DISTRICT: 6, Level.SUBDISTRICT: 9, Level.COMMUNITY: 12, Level.GRID: 15}
+PARENT_LEVEL = {Level.SUBDISTRICT: Level.DISTRICT, Level.COMMUNITY: Level.SUBDISTRICT, Level.GRID: Level.COMMUNITY}
+
+
+class GridType(models.TextChoices):
+    BASIC = "basic", _("Basic grid")
+    DEDICATED = "dedicated", _("Dedicated grid")
+
+
+class RegionQuerySet(RestrictedQuerySet):
+    action_prefix = "region"
+
+    def scope_q(self, user):
+        return region_subtree_q(user, "code")
+
+    def subtree(self, code):
+        return self.filter(code__startswith=code)
+
+    def grids(self):
+        return self.filter(level=Level.GRID)
+
+
+class Region(models.Model):
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, db_index=True)
+    code = models.CharField(_("code"), max_length=15, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    # GeoJSON geometry (Polygon or MultiPolygon) in WGS84, as a dict.
+    boundary = models.JSONField(_("boundary"), null=True, blank=True)
+    grid_type = models.CharField(_("grid type"), max_length=12, choices=GridType.choices, blank=True)
+    households = models.PositiveIntegerField(_("households"), default=0)
+    # Derived from the boundary on save; used for map fitting and quick prefilters.
+    centroid_lon = models.FloatField(_("centroid longitude"), null=True, blank=True)
+    centroid_lat = models.FloatField(_("centroid latitude"), null=True, blank=True)
+    bbox = models.JSONField(_("bounding box"), null=True, blank=True)
+    area_m2 = models.FloatField(_("area (m²)"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_grid(self):
+        return self.level == Level.GRID
+
+    def ancestors_codes(self):
+        """Codes of this node and every ancestor, root first."""
+        return [self.code[:n] for n in (6, 9, 12, 15) if n <= len(self.code)]
