@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("cases/", include("gridgov.cases.urls")),
+    path("geo/", include("gridgov.geo.urls")),
+    path("", include("gridgov.web.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,3 @@
+"""Pages (server-rendered, htmx) of this app."""
+
+urlpatterns = []
