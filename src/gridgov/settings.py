@@ -188,6 +188,12 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Office hours used by working-time clocks; each pair is [start, end) local time.
 GRIDGOV_OFFICE_HOURS = [("08:30", "12:00"), ("13:30", "17:30")]
 GRIDGOV_SLA_WARNING_FRACTION = 0.7
+# Default clock limits (value, unit); the handling clock comes from each 小类.
+GRIDGOV_SLA = {
+    "accept_dispatch": (1, "working_hours"),
+    "sign": (1, "working_hours"),
+    "verify": (1, "working_days"),
+}
 GRIDGOV_MAX_PHOTO_BYTES = int(os.environ.get("GRIDGOV_MAX_PHOTO_BYTES", 8 * 1024 * 1024))
 # The region code that receives cases whose point lies outside every grid (兜底).
 GRIDGOV_FALLBACK_REGION_CODE = os.environ.get("GRIDGOV_FALLBACK_REGION_CODE", "")
