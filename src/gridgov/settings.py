@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "gridgov.org",
     "gridgov.catalog",
     "gridgov.cases",
+    "gridgov.screen",
     "gridgov.web",
 ]
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gridgov.core.views import healthz
 
-API_APPS = ["org", "geo", "catalog", "cases"]
+API_APPS = ["org", "geo", "catalog", "cases", "screen"]
 
 api_patterns = [path("", include(f"gridgov.{app}.api")) for app in API_APPS]
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("gridgov.cases.urls")),
     path("geo/", include("gridgov.geo.urls")),
+    path("screen/", include("gridgov.screen.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

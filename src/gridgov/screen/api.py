@@ -1,0 +1,3 @@
+"""REST API of the big screen, mounted under /api/v1/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages of the big screen (/screen/)."""
+
+urlpatterns = []
