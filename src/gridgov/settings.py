@@ -195,6 +195,8 @@ GRIDGOV_SLA = {
     "sign": (1, "working_hours"),
     "verify": (1, "working_days"),
 }
+# Urgent cases count their clocks in natural (wall-clock) hours: see gridgov.catalog.sla.
+GRIDGOV_SLA_URGENT_NATURAL = env_bool("GRIDGOV_SLA_URGENT_NATURAL", True)
 GRIDGOV_MAX_PHOTO_BYTES = int(os.environ.get("GRIDGOV_MAX_PHOTO_BYTES", 8 * 1024 * 1024))
 # The region code that receives cases whose point lies outside every grid (兜底).
 GRIDGOV_FALLBACK_REGION_CODE = os.environ.get("GRIDGOV_FALLBACK_REGION_CODE", "")
