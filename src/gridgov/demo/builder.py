@@ -1,0 +1,46 @@
+"""Runs the demo steps in order and reports what it made."""
+
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from gridgov.geo.models import Region
+
+from . import DEMO_SUBDISTRICT_CODE
+from .geography import build_geography
+from .logins import write_logins
+from .organisation import build_organisation
+
+DEFAULT_SEED = 20240601
+
+
+@dataclass
+class DemoOptions:
+    seed: int = DEFAULT_SEED
+    cases: int = 20000
+    today: object = None  # a date; None means the real today
+    progress: bool = True
+    logins_file: object = None  # a path; None means var/demo-logins.txt
+
+
+@dataclass
+class DemoResult:
+    geography: object
+    organisation: object
+    logins_path: object
+    logins_text: str
+    history: object = None
+
+
+def demo_exists():
+    return Region.objects.filter(code=DEMO_SUBDISTRICT_CODE).exists()
+
+
+def build_demo(options):
+    """Build the whole demo. Each part draws from its own Random so they stay independent."""
+    with transaction.atomic():
+        geography = build_geography(random.Random(f"{options.seed}-geography"))
+        organisation = build_organisation(geography, random.Random(f"{options.seed}-organisation"))
+    path, text = write_logins(organisation.logins, options.logins_file)
+    return DemoResult(geography, organisation, path, text)
