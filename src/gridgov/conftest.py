@@ -11,6 +11,16 @@ from gridgov.org.models import Department, StaffRole, User
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_geo_index():
+    """Each test starts with a fresh locator cache: rolled-back test data leaves no trace."""
+    from gridgov.geo import locator
+
+    locator.invalidate()
+    yield
+    locator.invalidate()
+
+
 def square(lon0, lat0, size):
     """A closed GeoJSON polygon: the square with its south-west corner at (lon0, lat0)."""
     ring = [[lon0, lat0], [lon0 + size, lat0], [lon0 + size, lat0 + size], [lon0, lat0 + size], [lon0, lat0]]

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class GeoConfig(AppConfig):
     name = "gridgov.geo"
     verbose_name = _("Regions and grids")
+
+    def ready(self):
+        # Connects the signals that keep the locator index fresh.
+        from . import locator  # noqa: F401

@@ -77,3 +77,23 @@ class Region(models.Model):
     def ancestors_codes(self):
         """Codes of this node and every ancestor, root first."""
         return [self.code[:n] for n in (6, 9, 12, 15) if n <= len(self.code)]
+
+
+class GeoIndexVersion(models.Model):
+    """One row whose token changes whenever any region boundary changes.
+
+    Every process caches the locator index; it compares this token (at most every half
+    second) to notice changes made by other processes. A random token rather than a
+    counter: a change rolled back in one process can never collide with another
+    process's committed change.
+    """
+
+    token = models.CharField(_("token"), max_length=32, default="")
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("geo index version")
+        verbose_name_plural = _("geo index versions")
+
+    def __str__(self):
+        return self.token
