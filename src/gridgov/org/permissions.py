@@ -30,6 +30,8 @@ ROLE_ACTIONS = {
     "department.change": frozenset(),
     "user.view": STAFF_ROLES,
     "user.change": frozenset(),
+    # staff phone numbers in the clear (everyone sees their own)
+    "user.view_phone": frozenset(),
     "category.view": STAFF_ROLES,
     "category.change": frozenset(),
     # cases
