@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.catalog.models import Priority, TimeUnit
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
+from gridgov.org.roles import Role
 
 
 class Channel(models.TextChoices):
@@ -75,6 +76,16 @@ class CaseQuerySet(RestrictedQuerySet):
             mine = Q(department_id=user.department_id)
             condition = mine if condition is None else condition | mine
         return condition
+
+
+def case_in_scope(user, region_code, department_id):
+    """Python mirror of CaseQuerySet.scope_q for one case (no query; roles must be loaded)."""
+    if Role.SYSADMIN in user.roles:
+        return True
+    if user.department_id and department_id == user.department_id:
+        return True
+    code = user.scope_code
+    return code is not None and (region_code or "").startswith(code)
 
 
 class Case(models.Model):
@@ -158,6 +169,9 @@ class Case(models.Model):
     def __str__(self):
         return self.number
 
+    def in_scope_of(self, user):
+        return case_in_scope(user, self.region_code, self.department_id)
+
 
 class CaseClock(models.Model):
     """One SLA clock of a case. A clock runs from started_at until stopped_at."""
@@ -171,6 +185,8 @@ class CaseClock(models.Model):
     warn_at = models.DateTimeField(_("warning at"))
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     overdue = models.BooleanField(_("finished late"), default=False)
+    # Stopped because the case was parked (挂账); unparking starts a successor clock.
+    paused = models.BooleanField(_("paused"), default=False)
 
     class Meta:
         verbose_name = _("case clock")
@@ -179,8 +195,24 @@ class CaseClock(models.Model):
         indexes = [models.Index(fields=["case", "kind"])]
 
 
+class ImmutableRecord(Exception):
+    """Raised on any attempt to change or delete a timeline event through the ORM."""
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableRecord("case events cannot be changed")
+
+    def delete(self):
+        raise ImmutableRecord("case events cannot be deleted")
+
+
 class CaseEvent(models.Model):
-    """An immutable timeline entry. Rows are chained by hash; the database refuses updates."""
+    """An immutable timeline entry. Rows are chained by hash; the database refuses updates.
+
+    Written only by gridgov.cases.timeline.append_event. Triggers created in migration
+    0005 make the database itself refuse UPDATE and DELETE on this table.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"))
     seq = models.PositiveIntegerField(_("sequence"))
@@ -196,11 +228,25 @@ class CaseEvent(models.Model):
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
     hash = models.CharField(_("hash"), max_length=64)
 
+    objects = CaseEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="cases_event_case_seq")]
+
+    def __str__(self):
+        return f"{self.case_id}#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecord("case events cannot be changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecord("case events cannot be deleted")
 
 
 class AttachmentKind(models.TextChoices):

@@ -1,0 +1,806 @@
+"""Every state change of a case, one function per transition (docs/contracts.md).
+
+Each transition: lock the case row inside a transaction, check the role and scope
+(`require`), the expected version and the status, apply the change, adjust the clocks,
+bump `version`, write one timeline event and, once committed, send `case_changed`.
+Photos are validated before the transaction starts and removed again if it fails.
+"""
+
+import logging
+import re
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gridgov.catalog import worktime
+from gridgov.catalog.models import Category, Priority, TimeUnit
+from gridgov.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from gridgov.core.text import clean_text
+from gridgov.geo import coords, locator
+from gridgov.geo.models import Level, Region
+from gridgov.org.models import Department
+from gridgov.org.permissions import allowed, require
+from gridgov.org.roles import Role
+
+from . import photos as photo_store
+from .clocks import ClockBook, mirror_deadline, new_clock
+from .models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    AttachmentKind,
+    Case,
+    CaseRequest,
+    Channel,
+    ClockKind,
+    Rating,
+    RequestKind,
+    RequestStatus,
+    Status,
+)
+from .signals import case_changed
+from .timeline import append_event
+
+logger = logging.getLogger(__name__)
+
+# Human names of the actions, for messages and pages.
+ACTION_LABELS = {
+    "create": gettext_lazy("report"),
+    "accept": gettext_lazy("accept"),
+    "reject": gettext_lazy("not accept"),
+    "place": gettext_lazy("place on a grid"),
+    "dispatch": gettext_lazy("dispatch"),
+    "sign": gettext_lazy("sign for"),
+    "return": gettext_lazy("return"),
+    "handle": gettext_lazy("submit handling"),
+    "verify": gettext_lazy("verify"),
+    "close": gettext_lazy("close"),
+    "rate": gettext_lazy("rate"),
+    "request_extension": gettext_lazy("request an extension"),
+    "decide_extension": gettext_lazy("decide on an extension"),
+    "request_park": gettext_lazy("request parking"),
+    "decide_park": gettext_lazy("decide on parking"),
+    "unpark": gettext_lazy("unpark"),
+    "supervise": gettext_lazy("supervise"),
+}
+
+NOT_FINAL = (*OPEN_STATUSES, Status.PARKED)
+PARKABLE = (Status.ACCEPTED, Status.DISPATCHED, Status.HANDLING)
+EXTENDABLE = (Status.DISPATCHED, Status.HANDLING)
+# The statuses in which each action is possible (extra conditions live in _extra_ok).
+ACTION_STATUSES = {
+    "accept": (Status.REPORTED,),
+    "reject": (Status.REPORTED,),
+    "place": NOT_FINAL,
+    "dispatch": (Status.ACCEPTED,),
+    "sign": (Status.DISPATCHED,),
+    "return": (Status.DISPATCHED, Status.HANDLING),
+    "handle": (Status.HANDLING,),
+    "verify": (Status.HANDLED,),
+    "close": (Status.VERIFIED,),
+    "rate": (Status.CLOSED,),
+    "request_extension": EXTENDABLE,
+    "decide_extension": EXTENDABLE,
+    "request_park": PARKABLE,
+    "decide_park": PARKABLE,
+    "unpark": (Status.PARKED,),
+    "supervise": NOT_FINAL,
+}
+# Actions a department handler may take only on the cases of their own department.
+DEPARTMENT_ACTIONS = frozenset({"sign", "return", "handle", "request_extension"})
+CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEAD})
+
+DESCRIPTION_MAX = 2000
+NOTE_MAX = 2000
+PHONE_PATTERN = re.compile(r"^[0-9+\- ]{5,20}$")
+MAX_EXTENSION_VALUE = 1000
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------
+def _pk(value):
+    return value.pk if hasattr(value, "pk") else value
+
+
+def _illegal(case, action, code="illegal_transition"):
+    return IllegalTransition(
+        _("Cannot %(action)s this case: its status is “%(status)s”.")
+        % {"action": ACTION_LABELS[action], "status": case.get_status_display()},
+        code=code,
+    )
+
+
+def _note(value, field="note", *, required=False):
+    return clean_text(value, field, max_length=NOTE_MAX, required=required)
+
+
+def _collect(checks):
+    """Run named validation callables; raise one ValidationFailed naming every bad field."""
+    results, failures = {}, []
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except ValidationFailed as failure:
+            failures.append(failure)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        fields = {}
+        for failure in failures:
+            for name, messages in failure.fields.items():
+                fields.setdefault(name, []).extend(messages if isinstance(messages, list) else [messages])
+        raise ValidationFailed(fields=fields)
+    return results
+
+
+def _prepare_photos(files):
+    return [photo_store.prepare_photo(item) for item in files or ()]
+
+
+def _choice(value, choices, field):
+    if value in choices:
+        return value
+    raise ValidationFailed.field(field, _("Choose a valid option."), code="invalid_choice")
+
+
+def _priority(value, category):
+    if value is None or value == "":
+        return category.default_priority if category else Priority.NORMAL
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    return _choice(number, Priority.values, "priority")
+
+
+def active_subcategory(value):
+    """The active 小类 named by `value` (a Category or its pk); ValidationFailed otherwise."""
+    category = value if isinstance(value, Category) else None
+    if category is None:
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            pk = None
+        category = Category.objects.select_related("parent").filter(pk=pk).first() if pk else None
+    if category is None or not category.is_active or category.parent_id is None or not category.parent.is_active:
+        raise ValidationFailed.field(
+            "category", _("Choose an active sub-category (小类), not a major class."), code="unknown_category"
+        )
+    return category
+
+
+def _is_sysadmin(user):
+    return Role.SYSADMIN in user.roles
+
+
+# ---------------------------------------------------------------------------------------
+# The transition frame
+# ---------------------------------------------------------------------------------------
+class _Transition:
+    """The locked case of one transition and what it will write."""
+
+    def __init__(self, case, actor, action, at):
+        self.case = case
+        self.actor = actor
+        self.action = action
+        self.at = at
+        self.from_status = case.status
+        self._clocks = None
+
+    @property
+    def clocks(self):
+        if self._clocks is None:
+            self._clocks = ClockBook(self.case)
+        return self._clocks
+
+    def expect_status(self, statuses=None):
+        if self.case.status not in (statuses or ACTION_STATUSES[self.action]):
+            raise _illegal(self.case, self.action)
+
+    def finish(self, *, to_status=None, note="", data=None, photos=(), photo_kind=AttachmentKind.EVIDENCE):
+        """Save the case, write the event and the photos, schedule the signal."""
+        case = self.case
+        if to_status is not None:
+            case.status = to_status
+        if self._clocks is not None:
+            self._clocks.commit()
+        case.version += 1
+        case.save()
+        event = append_event(
+            case,
+            actor=self.actor,
+            action=self.action,
+            at=self.at,
+            from_status=self.from_status,
+            to_status=case.status,
+            note=note,
+            data=data,
+            attachment_hashes=[photo.sha256 for photo in photos],
+        )
+        for photo in photos:
+            photo_store.save_photo(photo, case=case, kind=photo_kind, user=self.actor, event=event)
+        _announce(case, event)
+        return case
+
+
+def _announce(case, event):
+    transaction.on_commit(lambda: _send_case_changed(case, event))
+
+
+def _send_case_changed(case, event):
+    # The transition is committed: a failing listener (screen, notifications) is logged,
+    # never turned into an error for the person who acted.
+    for receiver, result in case_changed.send_robust(sender=Case, case=case, event=event):
+        if isinstance(result, Exception):
+            logger.error("case_changed receiver %r failed for %s", receiver, case.number, exc_info=result)
+
+
+@contextmanager
+def _transition(case, actor, action, *, at=None, expected_version=None):
+    """Open the transaction, lock the case and check role, scope, department and version."""
+    with photo_store.delete_files_on_error(), transaction.atomic():
+        locked = _lock(_pk(case))
+        require(actor, f"case.{action}", locked)
+        if action in DEPARTMENT_ACTIONS:
+            _require_own_department(locked, actor)
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise Conflict(
+                _("Someone changed this case first (now version %(version)d); reload and try again.")
+                % {"version": locked.version},
+                code="stale",
+            )
+        yield _Transition(locked, actor, action, at or timezone.now())
+
+
+def _lock(pk):
+    try:
+        return Case.objects.select_for_update(of=("self",)).select_related("category").get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such case."), code="case_not_found") from None
+
+
+def _require_own_department(case, actor):
+    if _is_sysadmin(actor) or (actor.department_id and actor.department_id == case.department_id):
+        return
+    raise Forbidden(_("Only the department the case is dispatched to may do this."), code="not_your_department")
+
+
+# ---------------------------------------------------------------------------------------
+# Creation
+# ---------------------------------------------------------------------------------------
+def create_case(
+    actor,
+    *,
+    channel,
+    description,
+    category=None,
+    priority=None,
+    lon=None,
+    lat=None,
+    crs="wgs84",
+    address="",
+    reporter_name="",
+    reporter_phone="",
+    photos=(),
+    idempotency_key=None,
+    at=None,
+):
+    """Register a case (受理). Returns (case, created); a repeated idempotency_key returns
+    the first case with created=False, also when two calls race."""
+    require(actor, "case.create")
+    key = _idempotency_key(idempotency_key)
+    if key:
+        existing = _case_for_key(key, actor)
+        if existing is not None:
+            return existing, False
+    fields = _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
+    place = _placement(actor, lon, lat, crs)
+    prepared = _prepare_photos(photos)
+    try:
+        with photo_store.delete_files_on_error(), transaction.atomic():
+            case = _insert_case(actor, fields, place, prepared, key, at or timezone.now())
+    except IntegrityError:
+        existing = _case_for_key(key, actor) if key else None
+        if existing is None:
+            raise
+        return existing, False
+    return case, True
+
+
+def _idempotency_key(value):
+    if value in (None, ""):
+        return None
+    return clean_text(str(value), "idempotency_key", max_length=100, multiline=False) or None
+
+
+def _case_for_key(key, actor):
+    case = Case.objects.filter(idempotency_key=key).first()
+    if case is not None:
+        require(actor, "case.view", case)
+    return case
+
+
+def _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone):
+    checks = {
+        "channel": lambda: _choice(channel, Channel.values, "channel"),
+        "description": lambda: clean_text(description, "description", max_length=DESCRIPTION_MAX, required=True),
+        "category": lambda: active_subcategory(category) if category not in (None, "") else None,
+        "address": lambda: clean_text(address, "address", max_length=200, multiline=False),
+        "reporter_name": lambda: clean_text(reporter_name, "reporter_name", max_length=50, multiline=False),
+        "reporter_phone": lambda: _phone(reporter_phone),
+    }
+    fields = _collect(checks)
+    fields["priority"] = _collect({"priority": lambda: _priority(priority, fields["category"])})["priority"]
+    return fields
+
+
+def _phone(value):
+    phone = clean_text(value, "reporter_phone", max_length=20, multiline=False)
+    if phone and not PHONE_PATTERN.match(phone):
+        raise ValidationFailed.field(
+            "reporter_phone", _("Use 5 to 20 digits, spaces, + or - only."), code="invalid_phone"
+        )
+    return phone
+
+
+class _Place:
+    def __init__(self, lon=None, lat=None, location=None, region_code=""):
+        self.lon, self.lat = lon, lat
+        self.grid_id = location.grid_id if location else None
+        self.h3_cell = location.h3_cell if location else ""
+        self.region_code = location.region_code if location else region_code
+        self.needs_placement = self.grid_id is None
+
+
+def _placement(actor, lon, lat, crs):
+    """Where the case belongs, checked against the actor's scope.
+
+    A point inside a grid must lie in the actor's scope. A case with no grid (a point
+    outside every grid, or no coordinates) is filed at the locator's region or the fallback
+    region, or, when that lies outside the actor's scope, at the actor's own scope region, so
+    it stays visible to the reporter and the centre until someone places it.
+    """
+    if (lon in (None, "")) != (lat in (None, "")):
+        missing = "lat" if lat in (None, "") else "lon"
+        raise ValidationFailed.field(missing, _("Give both longitude and latitude, or neither."), code="incomplete_coordinates")
+    if lon in (None, ""):
+        place = _Place(region_code=fallback_region_code())
+    else:
+        lon, lat = coords.to_wgs84(lon, lat, crs)
+        place = _Place(lon, lat, locator.locate(lon, lat))
+    scope = actor.scope_code
+    if scope is None:
+        raise Forbidden(_("You have no area of responsibility to report cases in."), code="out_of_scope")
+    if not place.region_code.startswith(scope):
+        if not place.needs_placement:
+            raise Forbidden(_("This location is outside your area of responsibility."), code="out_of_scope")
+        place.region_code = scope
+    return place
+
+
+def fallback_region_code():
+    """settings.GRIDGOV_FALLBACK_REGION_CODE, else the shortest code in the region tree."""
+    if settings.GRIDGOV_FALLBACK_REGION_CODE:
+        return settings.GRIDGOV_FALLBACK_REGION_CODE
+    code = Region.objects.order_by(Length("code"), "code").values_list("code", flat=True).first()
+    return code or ""
+
+
+def _insert_case(actor, fields, place, prepared, key, at):
+    case = Case(
+        number=_next_number(at),
+        channel=fields["channel"],
+        status=Status.REPORTED,
+        category=fields["category"],
+        priority=fields["priority"],
+        description=fields["description"],
+        reporter_name=fields["reporter_name"],
+        reporter_phone=fields["reporter_phone"],
+        lon=place.lon,
+        lat=place.lat,
+        address=fields["address"],
+        h3_cell=place.h3_cell,
+        grid_id=place.grid_id,
+        region_code=place.region_code,
+        needs_placement=place.needs_placement,
+        reported_by=actor,
+        idempotency_key=key,
+        created_at=at,
+        version=1,
+    )
+    clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
+    mirror_deadline(case, [clock])
+    case.save(force_insert=True)
+    clock.save(force_insert=True)
+    event = append_event(
+        case,
+        actor=actor,
+        action="create",
+        at=at,
+        to_status=Status.REPORTED,
+        data=_creation_data(case),
+        attachment_hashes=[photo.sha256 for photo in prepared],
+        first=True,
+    )
+    for photo in prepared:
+        photo_store.save_photo(photo, case=case, kind=AttachmentKind.REPORT, user=actor, event=event)
+    _announce(case, event)
+    return case
+
+
+def _creation_data(case):
+    return {
+        "channel": case.channel,
+        "category": case.category_id,
+        "priority": case.priority,
+        "region_code": case.region_code,
+        "grid": case.grid_id,
+        "needs_placement": case.needs_placement,
+    }
+
+
+_NEXT_NUMBER_SQL = (
+    "INSERT INTO {table} (day, last) VALUES (%s, 1) "
+    "ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+)
+
+
+def _next_number(at):
+    """YYYYMMDD + a 5-digit daily sequence (local date); one upsert under the transaction."""
+    day = timezone.localtime(at).date()
+    table = connection.ops.quote_name("cases_casenumbersequence")
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_NUMBER_SQL.format(table=table), [day])
+        (last,) = cursor.fetchone()
+    return f"{day:%Y%m%d}{last:05d}"
+
+
+# ---------------------------------------------------------------------------------------
+# Acceptance (立案) and placement
+# ---------------------------------------------------------------------------------------
+def accept(case, actor, *, note="", category=None, priority=None, at=None, expected_version=None):
+    """reported → accepted (立案). A 小类 is required, given here or at creation; a new
+    category without a priority brings its default priority."""
+    note = _note(note)
+    new_category = active_subcategory(category) if category not in (None, "") else None
+    with _transition(case, actor, "accept", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        case = t.case
+        if new_category is not None:
+            case.category = new_category
+        if case.category is None:
+            raise ValidationFailed.field("category", _("Choose a sub-category to accept the case."), code="required")
+        if priority not in (None, "") or new_category is not None:
+            case.priority = _priority(priority, case.category)
+        case.accepted_at = t.at
+        data = {"category": case.category_id, "priority": case.priority}
+        return t.finish(to_status=Status.ACCEPTED, note=note, data=data)
+
+
+def reject(case, actor, *, reason, at=None, expected_version=None):
+    """reported → rejected (不予立案); every clock stops."""
+    reason = _note(reason, "reason", required=True)
+    with _transition(case, actor, "reject", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.case.reject_reason = reason
+        t.clocks.stop(t.at)
+        return t.finish(to_status=Status.REJECTED, note=reason)
+
+
+def place(case, actor, *, grid, note="", at=None, expected_version=None):
+    """Manual placement of an unplaced case on a grid inside the actor's scope."""
+    note = _note(note)
+    target = _grid(grid)
+    with _transition(case, actor, "place", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        if not t.case.needs_placement:
+            raise IllegalTransition(_("This case is already placed on a grid."), code="already_placed")
+        scope = actor.scope_code
+        if scope is None or not target.code.startswith(scope):
+            raise Forbidden(_("This grid is outside your area of responsibility."), code="out_of_scope")
+        data = {"grid": target.pk, "from_region_code": t.case.region_code, "region_code": target.code}
+        t.case.grid = target
+        t.case.region_code = target.code
+        t.case.needs_placement = False
+        return t.finish(note=note, data=data)
+
+
+def _grid(value):
+    region = value if isinstance(value, Region) else Region.objects.filter(pk=_int_or_none(value)).first()
+    if region is None or region.level != Level.GRID:
+        raise ValidationFailed.field("grid", _("Choose a grid."), code="not_a_grid")
+    return region
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Dispatch, sign, return, handling
+# ---------------------------------------------------------------------------------------
+def dispatch(case, actor, *, department, note="", due_at=None, at=None, expected_version=None):
+    """accepted → dispatched (派遣): stops 立案+派遣, starts 签收 and 处置. `due_at` replaces
+    the 小类's handling deadline."""
+    note = _note(note)
+    target = _active_department(department)
+    with _transition(case, actor, "dispatch", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        if due_at is not None and due_at <= t.at:
+            raise ValidationFailed.field("due_at", _("The deadline must lie in the future."), code="in_past")
+        case = t.case
+        case.department = target
+        case.handler = None
+        case.dispatched_at = t.at
+        t.clocks.stop(t.at, ClockKind.ACCEPT_DISPATCH)
+        t.clocks.start(ClockKind.SIGN, t.at)
+        handle = t.clocks.start(ClockKind.HANDLE, t.at, due_at=due_at)
+        data = {"department": target.pk, "handle_due_at": handle.due_at.isoformat()}
+        return t.finish(to_status=Status.DISPATCHED, note=note, data=data)
+
+
+def _active_department(value):
+    department = value if isinstance(value, Department) else Department.objects.filter(pk=_int_or_none(value)).first()
+    if department is None or not department.is_active:
+        raise ValidationFailed.field("department", _("Choose an active department."), code="inactive_department")
+    return department
+
+
+def sign(case, actor, *, note="", at=None, expected_version=None):
+    """dispatched → handling (签收) by a handler of the case's department."""
+    note = _note(note)
+    with _transition(case, actor, "sign", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.case.handler = actor
+        t.case.signed_at = t.at
+        t.clocks.stop(t.at, ClockKind.SIGN)
+        return t.finish(to_status=Status.HANDLING, note=note)
+
+
+def return_case(case, actor, *, reason, at=None, expected_version=None):
+    """dispatched|handling → accepted (退单): the department gives the case back; the
+    centre's 立案+派遣 clock starts again."""
+    reason = _note(reason, "reason", required=True)
+    with _transition(case, actor, "return", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        case = t.case
+        data = {"department": case.department_id}
+        case.department = None
+        case.handler = None
+        case.handle_due_at = None
+        case.return_count += 1
+        t.clocks.stop(t.at)
+        t.clocks.start(ClockKind.ACCEPT_DISPATCH, t.at)
+        return t.finish(to_status=Status.ACCEPTED, note=reason, data=data)
+
+
+def submit_handling(case, actor, *, note, photos=(), at=None, expected_version=None):
+    """handling → handled (处置反馈): stops 处置, starts 核查."""
+    note = _note(note, required=True)
+    prepared = _prepare_photos(photos)
+    with _transition(case, actor, "handle", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.case.handled_at = t.at
+        t.clocks.stop(t.at, ClockKind.HANDLE)
+        t.clocks.start(ClockKind.VERIFY, t.at)
+        return t.finish(to_status=Status.HANDLED, note=note, photos=prepared, photo_kind=AttachmentKind.EVIDENCE)
+
+
+def verify(case, actor, *, passed, note="", photos=(), at=None, expected_version=None):
+    """handled → verified (核查通过), or → handling with rework_count + 1 and a fresh 处置
+    clock (返工). A failed verification needs a note saying what is still wrong."""
+    note = _note(note, required=not passed)
+    prepared = _prepare_photos(photos)
+    with _transition(case, actor, "verify", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.clocks.stop(t.at, ClockKind.VERIFY)
+        if passed:
+            to_status = Status.VERIFIED
+        else:
+            to_status = Status.HANDLING
+            t.case.rework_count += 1
+            t.clocks.start(ClockKind.HANDLE, t.at)
+        data = {"passed": bool(passed)}
+        return t.finish(to_status=to_status, note=note, data=data, photos=prepared, photo_kind=AttachmentKind.VERIFICATION)
+
+
+def close(case, actor, *, note="", at=None, expected_version=None):
+    """verified → closed (结案)."""
+    note = _note(note)
+    with _transition(case, actor, "close", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.case.closed_at = t.at
+        t.clocks.stop(t.at)
+        return t.finish(to_status=Status.CLOSED, note=note)
+
+
+def rate(case, actor, *, rating, comment="", at=None, expected_version=None):
+    """评价 of a closed case, once: 1 不满意, 2 基本满意, 3 满意."""
+    comment = _note(comment, "comment")
+    value = _choice(_int_or_none(rating), Rating.values, "rating")
+    with _transition(case, actor, "rate", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        if t.case.rating is not None:
+            raise IllegalTransition(_("This case has already been rated."), code="already_rated")
+        t.case.rating = value
+        t.case.rating_comment = comment
+        t.case.rated_at = t.at
+        return t.finish(note=comment, data={"rating": value})
+
+
+def supervise(case, actor, *, note, at=None, expected_version=None):
+    """督办: mark an unfinished case as supervised, with the leader's instruction."""
+    note = _note(note, required=True)
+    with _transition(case, actor, "supervise", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        t.case.supervised = True
+        t.case.supervision_note = note
+        return t.finish(note=note)
+
+
+# ---------------------------------------------------------------------------------------
+# Requests: extension (延期) and parking (挂账)
+# ---------------------------------------------------------------------------------------
+def request_extension(case, actor, *, reason, extra_value, extra_unit, at=None, expected_version=None):
+    """The handling department asks for more time; a shift lead decides."""
+    fields = _collect({
+        "reason": lambda: _note(reason, "reason", required=True),
+        "extra_value": lambda: _extra_value(extra_value),
+        "extra_unit": lambda: _choice(extra_unit, TimeUnit.values, "extra_unit"),
+    })
+    with _transition(case, actor, "request_extension", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        request = _open_request(t, RequestKind.EXTENSION, fields["reason"], fields["extra_value"], fields["extra_unit"])
+        data = {"request": request.pk, "extra_value": request.extra_value, "extra_unit": request.extra_unit}
+        t.finish(note=request.reason, data=data)
+        return request
+
+
+def _extra_value(value):
+    number = _int_or_none(value)
+    if number is None or not 1 <= number <= MAX_EXTENSION_VALUE:
+        raise ValidationFailed.field(
+            "extra_value", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_EXTENSION_VALUE}, code="invalid"
+        )
+    return number
+
+
+def request_park(case, actor, *, reason, at=None, expected_version=None):
+    """Ask to park (挂账) a long-term case; a department handler only for their own cases."""
+    reason = _note(reason, "reason", required=True)
+    with _transition(case, actor, "request_park", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        if not actor.roles & CENTRE_ROLES:
+            _require_own_department(t.case, actor)
+        request = _open_request(t, RequestKind.PARK, reason)
+        t.finish(note=reason, data={"request": request.pk})
+        return request
+
+
+def _open_request(t, kind, reason, extra_value=None, extra_unit=""):
+    if t.case.requests.filter(kind=kind, status=RequestStatus.PENDING).exists():
+        raise IllegalTransition(_("A request of this kind is already waiting for a decision."), code="request_pending")
+    return CaseRequest.objects.create(
+        case=t.case,
+        kind=kind,
+        reason=reason,
+        extra_value=extra_value,
+        extra_unit=extra_unit or "",
+        requested_by=t.actor,
+        requested_at=t.at,
+    )
+
+
+def decide_extension(request, actor, *, approve, note="", at=None, expected_version=None):
+    """Approve (moves the 处置 deadline and case.handle_due_at) or refuse an extension."""
+    return _decide(request, actor, RequestKind.EXTENSION, approve, note, at, expected_version)
+
+
+def decide_park(request, actor, *, approve, note="", at=None, expected_version=None):
+    """Approve (the case becomes parked and its clocks pause) or refuse a parking request."""
+    return _decide(request, actor, RequestKind.PARK, approve, note, at, expected_version)
+
+
+def _decide(request, actor, kind, approve, note, at, expected_version):
+    note = _note(note)
+    request_pk = _pk(request)
+    case_pk = CaseRequest.objects.filter(pk=request_pk, kind=kind).values_list("case_id", flat=True).first()
+    if case_pk is None:
+        raise NotFound(_("No such request."), code="request_not_found")
+    action = f"decide_{kind}"
+    with _transition(case_pk, actor, action, at=at, expected_version=expected_version) as t:
+        request = CaseRequest.objects.select_for_update().get(pk=request_pk)
+        if request.status != RequestStatus.PENDING:
+            raise IllegalTransition(_("This request has already been decided."), code="already_decided")
+        data = {"request": request.pk, "approved": bool(approve)}
+        if approve:
+            t.expect_status()
+            (_extend if kind == RequestKind.EXTENSION else _park)(t, request, data)
+        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        request.decided_by = actor
+        request.decided_at = t.at
+        request.decision_note = note
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        t.finish(note=note, data=data)
+        return request
+
+
+def _extend(t, request, data):
+    handle = t.clocks.get(ClockKind.HANDLE)
+    if handle is None:
+        raise IllegalTransition(_("No handling deadline is running to extend."), code="no_running_clock")
+    t.clocks.move_deadline(handle, worktime.add_time(handle.due_at, request.extra_value, request.extra_unit))
+    t.case.extension_count += 1
+    data["handle_due_at"] = handle.due_at.isoformat()
+
+
+def _park(t, request, data):
+    t.case.parked_from_status = t.case.status
+    t.case.status = Status.PARKED
+    t.clocks.stop(t.at, paused=True)
+
+
+def unpark(case, actor, *, note="", at=None, expected_version=None):
+    """parked → the status before parking; paused clocks resume with the time they had left."""
+    note = _note(note)
+    with _transition(case, actor, "unpark", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        paused, parked_at = _paused_clocks(t.case)
+        t.clocks.resume(paused, parked_at, t.at)
+        to_status = t.case.parked_from_status or Status.ACCEPTED
+        t.case.parked_from_status = ""
+        return t.finish(to_status=to_status, note=note, data={"parked_at": parked_at.isoformat() if parked_at else None})
+
+
+def _paused_clocks(case):
+    """The clocks stopped by the latest parking, and when that was."""
+    last = case.clocks.filter(paused=True).order_by("-stopped_at").values_list("stopped_at", flat=True).first()
+    if last is None:
+        return [], None
+    return list(case.clocks.filter(paused=True, stopped_at=last)), last
+
+
+# ---------------------------------------------------------------------------------------
+# What may this user do now?
+# ---------------------------------------------------------------------------------------
+def available_actions(case, user):
+    """Action names `user` may take on `case` now (role, scope, status, department, requests)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not case.in_scope_of(user):
+        return []
+    candidates = [
+        action
+        for action, statuses in ACTION_STATUSES.items()
+        if case.status in statuses and allowed(user, f"case.{action}") and _extra_ok(case, user, action)
+    ]
+    if any(action.endswith(("_extension", "_park")) for action in candidates):
+        pending = set(case.requests.filter(status=RequestStatus.PENDING).values_list("kind", flat=True))
+        candidates = [action for action in candidates if _request_ok(action, pending)]
+    return candidates
+
+
+def _extra_ok(case, user, action):
+    if action in DEPARTMENT_ACTIONS or (action == "request_park" and not user.roles & CENTRE_ROLES):
+        if not (_is_sysadmin(user) or (user.department_id and user.department_id == case.department_id)):
+            return False
+    if action == "place":
+        return case.needs_placement
+    if action == "rate":
+        return case.rating is None
+    return True
+
+
+def _request_ok(action, pending):
+    kind = RequestKind.EXTENSION if action.endswith("_extension") else RequestKind.PARK
+    if action.startswith("request_"):
+        return kind not in pending
+    if action.startswith("decide_"):
+        return kind in pending
+    return True
