@@ -184,6 +184,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The sign-in page itself says the account is locked (in the user's language).
+AXES_LOCKOUT_CALLABLE = "gridgov.web.views.lockout_response"
 
 # --- Domain settings ------------------------------------------------------------------
 # Office hours used by working-time clocks; each pair is [start, end) local time.

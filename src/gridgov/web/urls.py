@@ -1,3 +1,16 @@
-"""Pages (server-rendered, htmx) of this app."""
+"""Pages of the shell. Other modules of this app add their routes below (one block each)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
+]
