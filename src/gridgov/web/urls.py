@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_map
 
 app_name = "web"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
+    # Map page and its data (views_map.py)
+    path("map/", views_map.map_page, name="map"),
+    path("map/boundaries.geojson", views_map.boundaries, name="map_boundaries"),
+    path("map/cases.json", views_map.case_points, name="map_cases"),
+    path("map/heat.geojson", views_map.heat_cells, name="map_heat"),
 ]
