@@ -1,5 +1,6 @@
 """Case taxonomy (大类/小类) with the handling rules of each 小类 (domain.md §2)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -83,3 +84,25 @@ class Category(models.Model):
     @property
     def is_major(self):
         return self.parent_id is None
+
+    def clean(self):
+        """A 小类 hangs under a 大类 of its own kind and extends the 大类's code."""
+        super().clean()
+        parent = self.parent  # may be a 大类 not yet saved (admin inline)
+        if parent is None:
+            return
+        errors = {}
+        if parent.parent_id is not None:
+            errors["parent"] = _("Choose a major class; minor classes cannot have minor classes.")
+        elif self.pk is not None and parent.pk == self.pk:  # pragma: no cover - caught above
+            errors["parent"] = _("A class cannot be its own major class.")
+        elif self.pk is not None and self.children.exists():
+            errors["parent"] = _("A major class with minor classes cannot become a minor class.")
+        if parent.kind != self.kind:
+            errors["kind"] = _("A minor class must have the kind of its major class.")
+        if not (self.code.startswith(parent.code) and len(self.code) > len(parent.code)):
+            errors["code"] = _("The code of a minor class must start with the code of its major class (%(code)s).") % {
+                "code": parent.code
+            }
+        if errors:
+            raise ValidationError(errors)

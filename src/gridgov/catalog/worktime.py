@@ -32,6 +32,8 @@ Inputs must be timezone-aware; results are aware datetimes in ``settings.TIME_ZO
 import datetime as dt
 from array import array
 from decimal import Decimal
+from functools import cache
+from itertools import accumulate, compress
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -52,11 +54,20 @@ _UTC = dt.timezone.utc
 
 def official_workday(day):
     """Workday per the official calendar; Monday-Friday outside the package's data years."""
-    if day in chinese_calendar.workdays:  # 调休 make-up workday
-        return True
-    if day in chinese_calendar.holidays:
-        return False
-    return day.weekday() < 5
+    return _is_workday_ordinal(day.toordinal(), *_official_exceptions())
+
+
+@cache
+def _official_exceptions():
+    """(make-up workday ordinals, holiday ordinals) from chinese_calendar's data."""
+    makeup = frozenset(day.toordinal() for day in chinese_calendar.workdays)  # 调休 workdays
+    holidays = frozenset(day.toordinal() for day in chinese_calendar.holidays)
+    return makeup, holidays
+
+
+def _is_workday_ordinal(ordinal, makeup, holidays):
+    # Same rule as chinese_calendar.is_workday, on ordinals; (ordinal + 6) % 7 is the weekday.
+    return ordinal in makeup or ((ordinal + 6) % 7 < 5 and ordinal not in holidays)
 
 
 def calendar_data_years():
@@ -102,13 +113,10 @@ class WorkCalendar:
         self.first_ordinal = FIRST_DAY.toordinal()
         day_count = LAST_DAY.toordinal() - self.first_ordinal + 1
         # rank[i]: workdays strictly before day i; workdays[k]: day index of the k-th workday.
-        self.rank = array("q", [0]) * (day_count + 1)
-        self.workdays = array("l")
-        for index in range(day_count):
-            is_workday = official_workday(dt.date.fromordinal(self.first_ordinal + index))
-            self.rank[index + 1] = self.rank[index] + is_workday
-            if is_workday:
-                self.workdays.append(index)
+        exceptions = _official_exceptions()
+        flags = [_is_workday_ordinal(self.first_ordinal + index, *exceptions) for index in range(day_count)]
+        self.rank = array("q", accumulate(flags, initial=0))
+        self.workdays = array("q", compress(range(day_count), flags))
 
     # -- instant <-> working clock ------------------------------------------------------
     def _local(self, moment):
@@ -124,7 +132,9 @@ class WorkCalendar:
 
     def reading(self, moment):
         """Office microseconds from FIRST_DAY 00:00 to `moment`."""
-        local = self._local(moment)
+        return self.local_reading(self._local(moment))
+
+    def local_reading(self, local):
         index = self._day_index(local.date())
         done_days = self.rank[index]
         reading = done_days * self.day_length
@@ -217,10 +227,10 @@ def add_time(start, value, unit):
     calendar = work_calendar()
     amount = _duration_us(value, unit, calendar)
     if unit == TimeUnit.NATURAL_HOURS:
-        start = calendar._local(start)
-        return (start.astimezone(_UTC) + dt.timedelta(microseconds=amount)).astimezone(calendar.tz)
+        # Absolute time: add in UTC so a (historical) DST change cannot shift the result.
+        return (calendar._local(start).astimezone(_UTC) + dt.timedelta(microseconds=amount)).astimezone(calendar.tz)
     local_start = calendar._local(start)
-    return max(local_start, calendar.instant(calendar.reading(start) + amount))
+    return max(local_start, calendar.instant(calendar.local_reading(local_start) + amount))
 
 
 def working_seconds_between(a, b):
