@@ -25,7 +25,7 @@ from .models import Category, CategoryKind, Priority, TimeUnit
 # --- Serializers ----------------------------------------------------------------------------
 
 
-class DepartmentRefSerializer(serializers.ModelSerializer):
+class CategoryDepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name"]
@@ -39,7 +39,7 @@ class CategorySerializer(serializers.ModelSerializer):
     is_major = serializers.BooleanField(read_only=True)
     time_limit_unit_display = serializers.CharField(source="get_time_limit_unit_display", read_only=True)
     default_priority_display = serializers.CharField(source="get_default_priority_display", read_only=True)
-    default_department = DepartmentRefSerializer(read_only=True, allow_null=True)
+    default_department = CategoryDepartmentSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Category
