@@ -36,7 +36,7 @@ NAV_ITEMS = [
     NavItem("web:map", _("Map"), icon="map", order=40),
     NavItem("web:dashboard", _("Statistics"), LEADERS, icon="chart", order=50),
     NavItem("web:notifications", _("Notifications"), icon="bell", order=90),
-    NavItem("admin:index", _("Administration"), frozenset({Role.SYSADMIN}), icon="gear", order=99),
+    NavItem("admin:index", _("System administration"), frozenset({Role.SYSADMIN}), icon="gear", order=99),
 ]
 
 

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.cases.clocks import clock_state
 from gridgov.cases.models import ClockState
@@ -11,6 +12,13 @@ from gridgov.web import navigation
 from gridgov.web.models import Notification
 
 register = template.Library()
+
+# With a context: "Normal" alone is also a priority (普通), but a clock is 正常.
+CLOCK_STATE_LABELS = {
+    ClockState.NORMAL: pgettext_lazy("clock state", "Normal"),
+    ClockState.WARNING: pgettext_lazy("clock state", "Warning"),
+    ClockState.OVERDUE: pgettext_lazy("clock state", "Overdue"),
+}
 
 
 @register.simple_tag(takes_context=True)
@@ -62,7 +70,7 @@ def clock_badge(case, now=None):
     state = clock_state(case, now)
     if state is None:
         return ""
-    return format_html('<span class="badge badge--{}">{}</span>', state, ClockState(state).label)
+    return format_html('<span class="badge badge--{}">{}</span>', state, CLOCK_STATE_LABELS[state])
 
 
 @register.inclusion_tag("web/status_bars.html")

@@ -1,0 +1,20 @@
+"""Web tests reuse the case fixtures (staff of every role, a catalogue, the service-driven flow)."""
+
+import pytest
+from django.test import Client
+
+from gridgov.cases.tests.conftest import categories, flow, media, other_department, staff  # noqa: F401
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture
+def login():
+    """login(user) -> a test client signed in as `user` (skips the lockout backend)."""
+
+    def factory(user):
+        client = Client()
+        client.force_login(user, backend=MODEL_BACKEND)
+        return client
+
+    return factory
