@@ -16,7 +16,7 @@
   function announce(name) { document.body.dispatchEvent(new CustomEvent(name, { bubbles: true })); }
 
   // --- map -----------------------------------------------------------------------------
-  var map = L.map("intake-map", { zoomSnap: 0.5 }).setView([36.67, 117.0], 12);
+  var map = L.map("intake-map", { zoomSnap: 0.5, maxZoom: 19 }).setView([36.67, 117.0], 12);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.tileAttribution || "" }).addTo(map);
   }

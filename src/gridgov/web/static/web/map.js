@@ -5,9 +5,9 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var text = JSON.parse(document.getElementById("map-text").textContent);
   var statusLine = document.getElementById("map-status");
-  var STATE_COLOURS = { normal: "#2e7d32", warning: "#f29d00", overdue: "#d32f2f", none: "#607d8b" };
+  var STATE_COLOURS = { normal: "#2f8a57", warning: "#c98500", overdue: "#cc2f2a", none: "#7b8794" };
 
-  var map = L.map("case-map", { preferCanvas: true, zoomSnap: 0.5 }).setView([36.67, 117.0], 12);
+  var map = L.map("case-map", { preferCanvas: true, zoomSnap: 0.5, maxZoom: 19 }).setView([36.67, 117.0], 12);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.tileAttribution || "" }).addTo(map);
   }
@@ -35,7 +35,7 @@
   overlays[text.boundaries] = boundaryLayer;
   overlays[text.cases] = clusterLayer;
   overlays[text.heat] = heatLayer;
-  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  L.control.layers(null, overlays, { collapsed: window.innerWidth < 600 }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
 
   function getJSON(url) {
