@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.utils import translation
 from django.core.management import CommandError, call_command
 
 from gridgov.conftest import square
@@ -93,7 +94,7 @@ def test_duplicate_code_in_file(db):
 def test_not_a_feature_collection(db, tmp_path, text, message):
     path = tmp_path / "bad.geojson"
     path.write_text(text)
-    with pytest.raises(CommandError, match=message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
         call_command("import-regions", str(path), "--no-progress")
 
 

@@ -1,6 +1,7 @@
 """Region validation and writing."""
 
 import pytest
+from django.utils import translation
 
 from gridgov.conftest import square
 from gridgov.core.errors import Conflict, Forbidden, ValidationFailed
@@ -53,24 +54,34 @@ def test_area_matches_known_value():
 
 
 @pytest.mark.parametrize(
-    "boundary,reason",
+    "boundary,code",
     [
-        ({"type": "Point", "coordinates": [117, 36]}, "GeoJSON"),
-        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [117.001, 36.7], [117.0, 36.7]]]}, "4"),
-        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [117.001, 36.7], [117.001, 36.701], [117.0, 36.701]]]}, "closed"),
-        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [float("nan"), 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "finite"),
-        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [190.0, 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "range"),
-        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], ["a", 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "finite"),
-        ({"type": "Polygon", "coordinates": []}, "ring"),
-        ({"type": "MultiPolygon", "coordinates": []}, "coordinates"),
-        ("{not json", "JSON"),
+        ({"type": "Point", "coordinates": [117, 36]}, "invalid_geojson"),
+        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [117.001, 36.7], [117.0, 36.7]]]}, "invalid_geojson"),
+        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [117.001, 36.7], [117.001, 36.701], [117.0, 36.701]]]}, "ring_not_closed"),
+        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [float("nan"), 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "invalid_coordinate"),
+        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], [190.0, 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "invalid_coordinate"),
+        ({"type": "Polygon", "coordinates": [[[117.0, 36.7], ["a", 36.7], [117.001, 36.701], [117.0, 36.7]]]}, "invalid_coordinate"),
+        ({"type": "Polygon", "coordinates": []}, "invalid_geojson"),
+        ({"type": "MultiPolygon", "coordinates": []}, "invalid_geojson"),
+        ("{not json", "invalid_geojson"),
     ],
 )
-def test_malformed_boundaries_are_refused(roomy_tree, boundary, reason):
+def test_malformed_boundaries_are_refused(roomy_tree, boundary, code):
     with pytest.raises(ValidationFailed) as info:
         validate_region(**grid_values(boundary=boundary))
     assert fields_of(info) == {"boundary"}
-    assert reason in info.value.fields["boundary"][0]
+    assert info.value.code == code
+
+
+def test_messages_are_translated(roomy_tree):
+    open_ring = {"type": "Polygon", "coordinates": [[[117.0, 36.7], [117.001, 36.7], [117.001, 36.701], [117.0, 36.701]]]}
+    with translation.override("zh-hans"), pytest.raises(ValidationFailed) as info:
+        validate_region(**grid_values(boundary=open_ring))
+    assert info.value.fields["boundary"] == ["每个环必须闭合（最后一个点与第一个点相同）。"]
+    with translation.override("en"), pytest.raises(ValidationFailed) as info:
+        validate_region(**grid_values(boundary=open_ring))
+    assert "closed" in info.value.fields["boundary"][0]
 
 
 def test_self_intersection_reports_the_reason(roomy_tree):
