@@ -205,6 +205,23 @@ GRIDGOV_MAX_PHOTO_BYTES = int(os.environ.get("GRIDGOV_MAX_PHOTO_BYTES", 8 * 1024
 GRIDGOV_FALLBACK_REGION_CODE = os.environ.get("GRIDGOV_FALLBACK_REGION_CODE", "")
 GRIDGOV_MAP_TILE_URL = os.environ.get("GRIDGOV_MAP_TILE_URL", "")
 
+# --- Big screen and live events (docs/screen.md) ----------------------------------------
+# Where the screen opens its event stream: a path on the same origin ("/events/"), a full
+# URL, or ":8001/events/" for "this host, port 8001" (the ASGI server of `gridgov serve`).
+GRIDGOV_EVENTS_URL = os.environ.get("GRIDGOV_EVENTS_URL", "/events/")
+GRIDGOV_LIVE_POLL_SECONDS = float(os.environ.get("GRIDGOV_LIVE_POLL_SECONDS", "0.25"))  # SQLite poller
+GRIDGOV_LIVE_TICKET_SECONDS = int(os.environ.get("GRIDGOV_LIVE_TICKET_SECONDS", "900"))
+GRIDGOV_LIVE_WSGI_STREAM_SECONDS = float(os.environ.get("GRIDGOV_LIVE_WSGI_STREAM_SECONDS", "25"))
+GRIDGOV_SCREEN = {
+    "rotate_seconds": int(os.environ.get("GRIDGOV_SCREEN_ROTATE_SECONDS", "15")),
+    "rates_window_days": 30,  # 三率 and rankings cover this many days
+    "inspector_on_duty_minutes": 30,  # a position newer than this counts as on patrol
+    "cache_seconds": 5,  # per-process cache of the overview
+    "livelihood_categories": ["民生诉求"],  # 大类 names of the 民生保障 panel
+    "property_categories": ["物业服务"],  # 大类 names of the 智慧物业 panel
+    "emergency_category_codes": ["04"],  # 大类 codes shown under 应急指挥 (04 突发事件)
+}
+
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

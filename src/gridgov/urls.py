@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gridgov.core.views import healthz
+from gridgov.live.views import events as live_events
 
 API_APPS = ["org", "geo", "catalog", "cases", "screen"]
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("cases/", include("gridgov.cases.urls")),
     path("geo/", include("gridgov.geo.urls")),
     path("screen/", include("gridgov.screen.urls")),
+    path("events/", live_events, name="live-events"),
     path("", include("gridgov.web.urls")),
 ]
 

@@ -1,3 +1,11 @@
 """Pages of the big screen (/screen/)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "screen"
+
+urlpatterns = [
+    path("", views.screen, name="screen"),
+]

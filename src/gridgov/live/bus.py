@@ -1,0 +1,69 @@
+"""Publishing to and reading from the LiveEvent outbox."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+NOTIFY_CHANNEL = "gridgov_live"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    region_code: str
+    data: dict
+
+    def visible_to(self, scope_code):
+        """Screens see the events of their region subtree ('' sees everything)."""
+        return self.region_code.startswith(scope_code)
+
+
+def publish(kind, data, *, region_code=""):
+    """Record one event in the caller's transaction; it streams once that commits."""
+    from gridgov.screen.models import LiveEvent
+
+    row = LiveEvent.objects.create(kind=kind, data=data, region_code=region_code or "")
+    if connection.vendor == "postgresql":
+        # Delivered by PostgreSQL at commit, and collapsed to one per transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    transaction.on_commit(_wake_local_hub)
+    return row
+
+
+def _wake_local_hub():
+    from .hub import wake_running_hub
+
+    wake_running_hub()
+
+
+def latest_id():
+    """The id of the newest event (0 when there is none): a screen's resume point."""
+    from gridgov.screen.models import LiveEvent
+
+    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def fetch_events(after_id, *, upto_id=None, extra_ids=(), limit=1000):
+    """Events with id > after_id (and <= upto_id), plus the given ids, in id order."""
+    from django.db.models import Q
+
+    from gridgov.screen.models import LiveEvent
+
+    condition = Q(id__gt=after_id)
+    if upto_id is not None:
+        condition &= Q(id__lte=upto_id)
+    if extra_ids:
+        condition |= Q(id__in=list(extra_ids))
+    rows = LiveEvent.objects.filter(condition).order_by("id").values_list("id", "kind", "region_code", "data")[:limit]
+    return [Event(*row) for row in rows]
+
+
+def purge_events(older_than=dt.timedelta(days=7)):
+    """Drop old outbox rows; screens that were away longer reload their overview anyway."""
+    from gridgov.screen.models import LiveEvent
+
+    return LiveEvent.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]

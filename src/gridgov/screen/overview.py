@@ -1,0 +1,561 @@
+"""Everything the screen shows at start-up, in one document, from aggregate queries.
+
+No query walks all cases row by row in Python: counts come from GROUP BY on indexed
+columns (status, channel, created_at, closed_at, due_at), windows are created_at ranges,
+and only small aggregated results (days, departments, communities, grids) reach Python.
+Definitions of the rates are in RATE_DEFINITIONS and docs/screen.md.
+"""
+
+import datetime as dt
+import threading
+import time
+from functools import lru_cache
+
+import h3
+from django.conf import settings
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Substr, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gridgov.cases.clocks import filter_clock_state
+from gridgov.cases.models import OPEN_STATUSES, Case, CaseClock, Channel, ClockKind, ClockState, Rating, Status
+from gridgov.catalog.models import Category, CategoryKind, Priority
+from gridgov.core.masking import mask_name
+from gridgov.geo.models import Level, Region
+from gridgov.live.bus import latest_id
+from gridgov.org.models import Department, StaffRole
+from gridgov.org.roles import Role
+
+from .models import Camera, IndicatorModule, InspectorPosition, MonthlyIndicator
+
+ALARM_CHANNELS = (Channel.VIDEO_ALARM, Channel.IOT)
+FUNNEL = [("created", "受理"), ("accepted", "立案"), ("dispatched", "派遣"), ("handled", "处置"), ("closed", "结案")]
+COMMUNITY_CODE_LENGTH = 12
+MAX_MARKERS = 300
+MAX_HEAT_CELLS = 400
+LIST_LENGTH = 8
+
+
+def rate_definitions():
+    days = screen_settings()["rates_window_days"]
+    return {
+        "window_days": days,
+        "response": _("Response rate: sign-offs made within the sign-off clock ÷ sign-off clocks, cases of the last %(days)s days.") % {"days": days},
+        "resolution": _("Resolution rate: closed ÷ dispatched, cases of the last %(days)s days.") % {"days": days},
+        "satisfaction": _("Satisfaction rate: rated satisfied or basically satisfied ÷ rated, cases of the last %(days)s days.") % {"days": days},
+        "on_time": _("On-time rate: closed without any overdue clock ÷ closed, cases of the last %(days)s days.") % {"days": days},
+    }
+
+
+def screen_settings():
+    return settings.GRIDGOV_SCREEN
+
+
+def ratio(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+# -- the cache ------------------------------------------------------------------------------
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def cached_overview(scope_code, now=None):
+    """build_overview, shared for a few seconds by all screens of one scope in this process."""
+    ttl = screen_settings()["cache_seconds"]
+    key = scope_code
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    payload = build_overview(scope_code, now=now)
+    with _cache_lock:
+        _cache[key] = (time.monotonic() + ttl, payload)
+    return payload
+
+
+def clear_cache():
+    with _cache_lock:
+        _cache.clear()
+
+
+# -- the document -----------------------------------------------------------------------------
+def build_overview(scope_code, *, now=None):
+    now = now or timezone.now()
+    # Taken first: events after this id may already be counted below, never missed.
+    cursor = latest_id()
+    window = Window(now)
+    cases = scope_cases(scope_code)
+    return {
+        "generated_at": now.isoformat(),
+        "cursor": cursor,
+        "window": {"today": window.today_start.isoformat(), "since": window.since.isoformat(), "days": window.days},
+        "definitions": rate_definitions(),
+        "governance": governance(cases, scope_code, window),
+        "map": map_layers(cases, scope_code, window),
+        "trends": trends(cases, window),
+        "rankings": rankings(cases, window),
+        "emergency": emergency(cases, scope_code, window),
+        "livelihood": category_module(cases, window, screen_settings()["livelihood_categories"]),
+        "property": category_module(cases, window, screen_settings()["property_categories"]),
+        "party": indicators(IndicatorModule.PARTY),
+        "economy": indicators(IndicatorModule.ECONOMY),
+    }
+
+
+class Window:
+    """Today (local midnight to now) and the rolling window of the rates and rankings."""
+
+    def __init__(self, now):
+        self.now = now
+        local = timezone.localtime(now)
+        self.today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.days = screen_settings()["rates_window_days"]
+        self.since = self.today_start - dt.timedelta(days=self.days - 1)
+
+
+def scope_cases(scope_code):
+    cases = Case.objects.all()
+    return cases.filter(region_code__startswith=scope_code) if scope_code else cases
+
+
+def in_scope(queryset, field, scope_code):
+    return queryset.filter(**{f"{field}__startswith": scope_code}) if scope_code else queryset
+
+
+# -- 网格治理 ---------------------------------------------------------------------------------
+def governance(cases, scope_code, window):
+    totals = window_totals(cases, window)
+    return {
+        "regions": region_counts(scope_code),
+        "inspectors": inspector_counts(scope_code, window),
+        "today": today_counts(cases, window),
+        "funnel": [{"key": key, "label": label, "value": totals[key]} for key, label in FUNNEL],
+        "rates": {
+            "response": response_rate(cases, window),
+            "resolution": ratio(totals["closed"], totals["dispatched"]),
+            "satisfaction": ratio(totals["satisfied"], totals["rated"]),
+            "on_time": ratio(totals["closed_on_time"], totals["closed"]),
+        },
+        "clocks": clock_lists(cases, window),
+    }
+
+
+def region_counts(scope_code):
+    rows = in_scope(Region.objects, "code", scope_code).values("level").annotate(n=Count("id"), households=Sum("households"))
+    by_level = {row["level"]: row for row in rows}
+    grid_row = by_level.get(Level.GRID, {})
+    return {
+        "communities": by_level.get(Level.COMMUNITY, {}).get("n", 0),
+        "grids": grid_row.get("n", 0),
+        "households": grid_row.get("households") or 0,
+    }
+
+
+def inspector_counts(scope_code, window):
+    staff = StaffRole.objects.filter(role__in=[Role.GRID_INSPECTOR, Role.GRID_LEAD], user__is_active=True)
+    staff = in_scope(staff, "user__scope__code", scope_code)
+    return {
+        "total": staff.values("user_id").distinct().count(),
+        "on_duty": on_duty_positions(scope_code, window).values("user_id").distinct().count(),
+    }
+
+
+def on_duty_positions(scope_code, window):
+    minutes = screen_settings()["inspector_on_duty_minutes"]
+    recent = InspectorPosition.objects.filter(at__gte=window.now - dt.timedelta(minutes=minutes))
+    return in_scope(recent, "region_code", scope_code)
+
+
+def today_counts(cases, window):
+    rows = cases.filter(created_at__gte=window.today_start).values("channel", "status").annotate(n=Count("id"))
+    by_channel, by_status = {}, {}
+    for row in rows:
+        by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["n"]
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+    return {
+        "created": sum(by_channel.values()),
+        "closed": cases.filter(closed_at__gte=window.today_start).count(),
+        "by_channel": labelled(Channel, by_channel),
+        "by_status": labelled(Status, by_status),
+    }
+
+
+def labelled(choices, counts):
+    """Every choice in its declared order, with its label, zeros included."""
+    return [{"key": value, "label": str(label), "value": counts.get(value, 0)} for value, label in choices.choices]
+
+
+def window_totals(cases, window):
+    """The funnel and three of the rates in one pass over the window's cases."""
+    return cases.filter(created_at__gte=window.since).aggregate(
+        created=Count("id"),
+        accepted=Count("accepted_at"),
+        dispatched=Count("dispatched_at"),
+        handled=Count("handled_at"),
+        closed=Count("closed_at"),
+        closed_on_time=Count("id", filter=Q(closed_at__isnull=False, was_overdue=False)),
+        rated=Count("rating"),
+        satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
+    )
+
+
+def response_rate(cases, window):
+    # Driven from the window's cases (created_at index), then their clocks by (case, kind).
+    clocks = CaseClock.objects.filter(kind=ClockKind.SIGN, case__in=cases.filter(created_at__gte=window.since))
+    totals = clocks.aggregate(total=Count("id"), on_time=Count("id", filter=Q(stopped_at__isnull=False, overdue=False)))
+    return ratio(totals["on_time"], totals["total"])
+
+
+def clock_lists(cases, window):
+    open_cases = cases.filter(status__in=OPEN_STATUSES)
+    overdue = filter_clock_state(open_cases, ClockState.OVERDUE, now=window.now)
+    warning = filter_clock_state(open_cases, ClockState.WARNING, now=window.now)
+    return {
+        "overdue_count": overdue.count(),
+        "warning_count": warning.count(),
+        "overdue": case_rows(overdue.order_by("due_at")[:LIST_LENGTH]),
+        "warning": case_rows(warning.order_by("due_at")[:LIST_LENGTH]),
+    }
+
+
+CASE_ROW_FIELDS = (
+    "id", "number", "status", "channel", "priority", "created_at", "due_at",
+    "category__name", "grid__name", "department__name", "address",
+)
+
+
+def case_rows(queryset):
+    """A few cases for a list on the screen: no personal data, only what the screen shows."""
+    rows = []
+    for row in queryset.values(*CASE_ROW_FIELDS):
+        rows.append({
+            "id": row["id"],
+            "number": row["number"],
+            "status": row["status"],
+            "status_label": str(Status(row["status"]).label),
+            "channel": row["channel"],
+            "channel_label": str(Channel(row["channel"]).label),
+            "priority": row["priority"],
+            "category": row["category__name"] or "",
+            "grid": row["grid__name"] or "",
+            "department": row["department__name"] or "",
+            "address": row["address"],
+            "created_at": row["created_at"].isoformat(),
+            "due_at": row["due_at"].isoformat() if row["due_at"] else None,
+        })
+    return rows
+
+
+# -- the map ----------------------------------------------------------------------------------
+def map_layers(cases, scope_code, window):
+    return {
+        "tile_url": settings.GRIDGOV_MAP_TILE_URL,
+        "grids": grid_features(cases, scope_code, window),
+        "communities": community_outlines(scope_code),
+        "cases": case_markers(cases, window),
+        "heat": heat_cells(cases, window),
+        "cameras": camera_points(scope_code),
+        "inspectors": inspector_points(scope_code, window),
+    }
+
+
+def grid_features(cases, scope_code, window):
+    load = open_load_by_grid(cases, window)
+    grids = in_scope(Region.objects.grids(), "code", scope_code).values("id", "code", "name", "boundary", "parent__name")
+    features = []
+    for grid in grids:
+        if not grid["boundary"]:
+            continue
+        counts = load.get(grid["id"], {"open": 0, "overdue": 0, "warning": 0})
+        features.append({
+            "type": "Feature",
+            "geometry": grid["boundary"],
+            "properties": {
+                "id": grid["id"],
+                "code": grid["code"],
+                "name": grid["name"],
+                "community": grid["parent__name"] or "",
+                **counts,
+                "clock": ClockState.OVERDUE if counts["overdue"] else ClockState.WARNING if counts["warning"] else ClockState.NORMAL,
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def open_load_by_grid(cases, window):
+    now = window.now
+    rows = (
+        cases.filter(status__in=OPEN_STATUSES, grid__isnull=False)
+        .values("grid_id")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            warning=Count("id", filter=Q(due_at__gte=now, warn_at__lte=now)),
+        )
+    )
+    return {row.pop("grid_id"): row for row in rows}
+
+
+def community_outlines(scope_code):
+    communities = in_scope(Region.objects.filter(level=Level.COMMUNITY), "code", scope_code)
+    features = [
+        {"type": "Feature", "geometry": row["boundary"], "properties": {"code": row["code"], "name": row["name"]}}
+        for row in communities.values("code", "name", "boundary")
+        if row["boundary"]
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def case_markers(cases, window):
+    recent_open = cases.filter(status__in=OPEN_STATUSES, lon__isnull=False).order_by("-created_at")[:MAX_MARKERS]
+    urgent_ids = emergency_category_ids()
+    markers = []
+    for row in recent_open.values("id", "number", "lon", "lat", "status", "priority", "channel", "category_id", "due_at", "warn_at"):
+        markers.append({
+            "id": row["id"],
+            "number": row["number"],
+            "lon": round(row["lon"], 6),
+            "lat": round(row["lat"], 6),
+            "status": row["status"],
+            "clock": marker_clock(row, window.now),
+            "emergency": row["priority"] >= Priority.URGENT or row["category_id"] in urgent_ids,
+            "alarm": row["channel"] in ALARM_CHANNELS,
+        })
+    return markers
+
+
+def marker_clock(row, now):
+    if row["due_at"] is None:
+        return None
+    if now > row["due_at"]:
+        return ClockState.OVERDUE
+    if row["warn_at"] is not None and now >= row["warn_at"]:
+        return ClockState.WARNING
+    return ClockState.NORMAL
+
+
+def heat_cells(cases, window):
+    rows = (
+        cases.filter(created_at__gte=window.since)
+        .exclude(h3_cell="")
+        .values("h3_cell")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:MAX_HEAT_CELLS]
+    )
+    return [{"cell": row["h3_cell"], "n": row["n"], "ring": cell_ring(row["h3_cell"])} for row in rows]
+
+
+@lru_cache(maxsize=20000)
+def cell_ring(cell):
+    """The hexagon's corners as [lat, lon] pairs (Leaflet's order); [] for a bad cell."""
+    try:
+        return [[round(lat, 6), round(lon, 6)] for lat, lon in h3.cell_to_boundary(cell)]
+    except (ValueError, h3.H3BaseException):
+        return []
+
+
+def camera_points(scope_code):
+    cameras = Camera.objects.all()
+    if scope_code:
+        cameras = cameras.filter(grid__code__startswith=scope_code)
+    rows = list(cameras.values_list("id", "code", "name", "lon", "lat", "online"))
+    online = sum(1 for row in rows if row[5])
+    return {
+        "total": len(rows),
+        "online": online,
+        "fields": ["id", "code", "name", "lon", "lat", "online"],
+        "rows": [[i, code, name, round(lon, 6), round(lat, 6), on] for i, code, name, lon, lat, on in rows],
+    }
+
+
+def inspector_points(scope_code, window):
+    latest_ids = on_duty_positions(scope_code, window).values("user_id").annotate(last=Max("id")).values("last")
+    rows = InspectorPosition.objects.filter(id__in=latest_ids).values(
+        "user_id", "user__display_name", "user__username", "lon", "lat", "at", "grid__name"
+    )
+    return [inspector_point(row) for row in rows]
+
+
+def inspector_point(row):
+    name = row.get("user__display_name") or row.get("user__username") or ""
+    return {
+        "user": row["user_id"],
+        "name": mask_name(name),
+        "lon": round(row["lon"], 6),
+        "lat": round(row["lat"], 6),
+        "at": row["at"].isoformat(),
+        "grid": row.get("grid__name") or "",
+    }
+
+
+# -- trends and rankings ------------------------------------------------------------------------
+def trends(cases, window):
+    tz = timezone.get_current_timezone()
+    days = [(window.since + dt.timedelta(days=n)).date() for n in range(window.days)]
+    created = daily_counts(cases.filter(created_at__gte=window.since), "created_at", tz)
+    closed = daily_counts(cases.filter(closed_at__gte=window.since), "closed_at", tz)
+    return {
+        "days": [day.isoformat() for day in days],
+        "created": [created.get(day, 0) for day in days],
+        "closed": [closed.get(day, 0) for day in days],
+    }
+
+
+def daily_counts(queryset, field, tz):
+    rows = queryset.annotate(day=TruncDate(field, tzinfo=tz)).values("day").annotate(n=Count("id"))
+    return {row["day"]: row["n"] for row in rows}
+
+
+def rankings(cases, window):
+    recent = cases.filter(created_at__gte=window.since)
+    closed_on_time = Count("id", filter=Q(closed_at__isnull=False, was_overdue=False))
+    by_department = recent.filter(department__isnull=False).values("department_id").annotate(
+        total=Count("id"), closed=Count("closed_at"), on_time=closed_on_time
+    )
+    by_community = recent.annotate(community=Substr("region_code", 1, COMMUNITY_CODE_LENGTH)).values("community").annotate(
+        total=Count("id"), closed=Count("closed_at"), on_time=closed_on_time
+    )
+    department_names = dict(Department.objects.values_list("id", "name"))
+    community_codes = [row["community"] for row in by_community]
+    community_names = dict(Region.objects.filter(code__in=community_codes, level=Level.COMMUNITY).values_list("code", "name"))
+    return {
+        "departments": ranked(by_department, lambda row: department_names.get(row["department_id"], "")),
+        "communities": ranked(
+            [row for row in by_community if row["community"] in community_names],
+            lambda row: community_names[row["community"]],
+        ),
+    }
+
+
+def ranked(rows, name_of):
+    """Best first: by closure rate, then by volume."""
+    items = [
+        {
+            "name": name_of(row),
+            "total": row["total"],
+            "closed": row["closed"],
+            "closure_rate": ratio(row["closed"], row["total"]),
+            "on_time_rate": ratio(row["on_time"], row["closed"]),
+        }
+        for row in rows
+    ]
+    return sorted(items, key=lambda item: (-(item["closure_rate"] or 0), -item["total"], item["name"]))
+
+
+# -- 应急指挥 ---------------------------------------------------------------------------------
+def emergency_category_ids():
+    codes = screen_settings()["emergency_category_codes"]
+    condition = Q()
+    for code in codes:
+        condition |= Q(code__startswith=code)
+    return set(Category.objects.filter(condition, kind=CategoryKind.EVENT).values_list("id", flat=True)) if codes else set()
+
+
+def emergency_q():
+    return Q(priority__gte=Priority.URGENT) | Q(category_id__in=emergency_category_ids())
+
+
+def emergency(cases, scope_code, window):
+    urgent_open = cases.filter(status__in=OPEN_STATUSES).filter(emergency_q())
+    alarms = cases.filter(channel__in=ALARM_CHANNELS)
+    alarm_today = alarms.filter(created_at__gte=window.today_start).aggregate(
+        total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES))
+    )
+    cameras = camera_status_counts(scope_code)
+    return {
+        "urgent_open": urgent_open.count(),
+        "urgent_today": cases.filter(created_at__gte=window.today_start).filter(emergency_q()).count(),
+        "urgent": case_rows(urgent_open.order_by("-created_at")[:LIST_LENGTH]),
+        "alarms_today": alarm_today["total"],
+        "alarms_open": alarm_today["open"],
+        "alarms": case_rows(alarms.filter(created_at__gte=window.now - dt.timedelta(hours=24)).order_by("-created_at")[:LIST_LENGTH]),
+        "whistles": active_whistles(scope_code),
+        "cameras": cameras,
+    }
+
+
+def active_whistles(scope_code):
+    """Active 吹哨报到 events. The supervision app that records them does not exist yet."""
+    return []
+
+
+def camera_status_counts(scope_code):
+    cameras = Camera.objects.all()
+    if scope_code:
+        cameras = cameras.filter(grid__code__startswith=scope_code)
+    totals = cameras.aggregate(total=Count("id"), online=Count("id", filter=Q(online=True)))
+    return {"total": totals["total"], "online": totals["online"], "offline": totals["total"] - totals["online"]}
+
+
+# -- 民生保障 and 智慧物业 --------------------------------------------------------------------
+def category_ids_named(names):
+    """The 大类 with these names and all their 小类."""
+    majors = Category.objects.filter(name__in=names, parent__isnull=True)
+    return list(Category.objects.filter(Q(id__in=majors) | Q(parent__in=majors)).values_list("id", flat=True))
+
+
+def category_module(cases, window, major_names):
+    ids = category_ids_named(major_names)
+    recent = cases.filter(created_at__gte=window.since, category_id__in=ids)
+    totals = recent.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        closed=Count("closed_at"),
+        rated=Count("rating"),
+        satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
+    )
+    by_type = recent.values("category__name").annotate(n=Count("id")).order_by("-n")[:8]
+    by_community = (
+        recent.annotate(community=Substr("region_code", 1, COMMUNITY_CODE_LENGTH))
+        .values("community")
+        .annotate(n=Count("id"), rated=Count("rating"), satisfied=Count("id", filter=Q(rating__gte=Rating.BASICALLY_SATISFIED)))
+    )
+    names = dict(Region.objects.filter(code__in=[row["community"] for row in by_community], level=Level.COMMUNITY).values_list("code", "name"))
+    return {
+        "categories": list(major_names),
+        "configured": bool(ids),
+        "total": totals["total"],
+        "open": totals["open"],
+        "closed": totals["closed"],
+        "satisfaction": ratio(totals["satisfied"], totals["rated"]),
+        "by_type": [{"name": row["category__name"], "value": row["n"]} for row in by_type],
+        "by_community": sorted(
+            (
+                {"name": names[row["community"]], "value": row["n"], "satisfaction": ratio(row["satisfied"], row["rated"])}
+                for row in by_community
+                if row["community"] in names
+            ),
+            key=lambda item: -item["value"],
+        ),
+    }
+
+
+# -- 党建引领 and 经济运行 ---------------------------------------------------------------------
+HISTORY_MONTHS = 12
+
+
+def indicators(module):
+    rows = MonthlyIndicator.objects.filter(module=module)
+    latest = rows.aggregate(latest=Max("month"))["latest"]
+    if latest is None:
+        return {"month": None, "items": [], "history": {"months": [], "series": {}}}
+    current = rows.filter(month=latest).order_by("sort_order", "key")
+    first_month = (latest.replace(day=1) - dt.timedelta(days=31 * (HISTORY_MONTHS - 1))).replace(day=1)
+    history = rows.filter(month__gte=first_month).order_by("month").values("month", "key", "value")
+    months = sorted({row["month"] for row in history})
+    series = {}
+    for row in history:
+        series.setdefault(row["key"], {})[row["month"]] = float(row["value"])
+    return {
+        "month": latest.strftime("%Y-%m"),
+        "items": [
+            {"key": item.key, "label": item.label, "value": float(item.value), "unit": item.unit, "source": item.source}
+            for item in current
+        ],
+        "history": {
+            "months": [month.strftime("%Y-%m") for month in months],
+            "series": {key: [values.get(month) for month in months] for key, values in series.items()},
+        },
+    }

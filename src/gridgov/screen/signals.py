@@ -1,0 +1,65 @@
+"""Publish every case transition to the live bus (connected in ScreenConfig.ready)."""
+
+import logging
+
+from django.utils import timezone
+
+from gridgov.cases.models import Channel, ClockState, Status
+from gridgov.catalog.models import Priority
+from gridgov.live import publish
+
+log = logging.getLogger(__name__)
+
+ALARM_CHANNELS = (Channel.VIDEO_ALARM, Channel.IOT)
+
+
+def on_case_changed(sender, case, event=None, **kwargs):
+    """case_changed arrives after commit; a failed publish must not fail the transition."""
+    try:
+        action = getattr(event, "action", event) or ""
+        publish(event_kind(case, action), case_payload(case, action), region_code=case.region_code or "")
+    except Exception:
+        log.exception("could not publish case %s to the live bus", getattr(case, "pk", None))
+
+
+def event_kind(case, action):
+    """New video/IoT cases are alarms; everything else is a case update."""
+    created = action in ("create", "created", "report", "reported")
+    return "alarm" if created and case.channel in ALARM_CHANNELS else "case"
+
+
+def case_payload(case, action):
+    """What a screen may show: no reporter, no description (personal data stays out)."""
+    from .overview import emergency_category_ids
+
+    category = case.category if case.category_id else None
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "action": action,
+        "status": case.status,
+        "status_label": str(Status(case.status).label),
+        "channel": case.channel,
+        "channel_label": str(Channel(case.channel).label),
+        "priority": case.priority,
+        "category": category.name if category else "",
+        "lon": round(case.lon, 6) if case.lon is not None else None,
+        "lat": round(case.lat, 6) if case.lat is not None else None,
+        "grid_id": case.grid_id,
+        "open": case.status not in (Status.CLOSED, Status.REJECTED, Status.PARKED),
+        "clock": clock_of(case),
+        "emergency": case.priority >= Priority.URGENT or case.category_id in emergency_category_ids(),
+        "alarm": case.channel in ALARM_CHANNELS,
+        "created_at": case.created_at.isoformat() if case.created_at else None,
+    }
+
+
+def clock_of(case):
+    if case.due_at is None:
+        return None
+    now = timezone.now()
+    if now > case.due_at:
+        return ClockState.OVERDUE
+    if case.warn_at is not None and now >= case.warn_at:
+        return ClockState.WARNING
+    return ClockState.NORMAL
