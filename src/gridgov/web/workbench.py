@@ -76,8 +76,9 @@ def by_urgency(queryset, now):
     return annotate_urgency(queryset, now).order_by("urgency", F("due_at").asc(nulls_last=True), "id")
 
 
-def _take(queryset, limit=QUEUE_LIMIT):
+def _take(queryset, limit=None):
     """(first `limit` rows, total) with one query when the queue is short."""
+    limit = limit or QUEUE_LIMIT
     rows = list(queryset[:limit])
     total = len(rows) if len(rows) < limit else queryset.count()
     return rows, total
