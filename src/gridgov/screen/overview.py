@@ -86,6 +86,7 @@ def build_overview(scope_code, *, now=None):
     # Taken first: events after this id may already be counted below, never missed.
     cursor = latest_id()
     window = Window(now)
+    window.urgent_ids = emergency_category_ids()
     cases = scope_cases(scope_code)
     return {
         "generated_at": now.isoformat(),
@@ -310,7 +311,7 @@ def community_outlines(scope_code):
 
 def case_markers(cases, window):
     recent_open = cases.filter(status__in=OPEN_STATUSES, lon__isnull=False).order_by("-created_at")[:MAX_MARKERS]
-    urgent_ids = emergency_category_ids()
+    urgent_ids = window.urgent_ids
     markers = []
     for row in recent_open.values("id", "number", "lon", "lat", "status", "priority", "channel", "category_id", "due_at", "warn_at"):
         markers.append({
@@ -453,12 +454,13 @@ def emergency_category_ids():
     return set(Category.objects.filter(condition, kind=CategoryKind.EVENT).values_list("id", flat=True)) if codes else set()
 
 
-def emergency_q():
-    return Q(priority__gte=Priority.URGENT) | Q(category_id__in=emergency_category_ids())
+def emergency_q(urgent_ids):
+    return Q(priority__gte=Priority.URGENT) | Q(category_id__in=urgent_ids)
 
 
 def emergency(cases, scope_code, window):
-    urgent_open = cases.filter(status__in=OPEN_STATUSES).filter(emergency_q())
+    urgent = emergency_q(window.urgent_ids)
+    urgent_open = cases.filter(status__in=OPEN_STATUSES).filter(urgent)
     alarms = cases.filter(channel__in=ALARM_CHANNELS)
     alarm_today = alarms.filter(created_at__gte=window.today_start).aggregate(
         total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES))
@@ -466,7 +468,7 @@ def emergency(cases, scope_code, window):
     cameras = camera_status_counts(scope_code)
     return {
         "urgent_open": urgent_open.count(),
-        "urgent_today": cases.filter(created_at__gte=window.today_start).filter(emergency_q()).count(),
+        "urgent_today": cases.filter(created_at__gte=window.today_start).filter(urgent).count(),
         "urgent": case_rows(urgent_open.order_by("-created_at")[:LIST_LENGTH]),
         "alarms_today": alarm_today["total"],
         "alarms_open": alarm_today["open"],
