@@ -21,12 +21,6 @@ def _fresh_geo_index():
     locator.invalidate()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2 costs a second per account on a busy test machine; tests need no real hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def square(lon0, lat0, size):
     """A closed GeoJSON polygon: the square with its south-west corner at (lon0, lat0)."""
     ring = [[lon0, lat0], [lon0 + size, lat0], [lon0 + size, lat0 + size], [lon0, lat0 + size], [lon0, lat0]]
