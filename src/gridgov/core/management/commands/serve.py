@@ -1,0 +1,159 @@
+"""`gridgov serve`: the production server (docs/decisions/0001-http-server.md).
+
+One supervisor process starts two children and stops both together:
+- gunicorn with sync workers on gridgov.wsgi for pages and the API (static files through
+  whitenoise, so `gridgov collectstatic` must have run);
+- uvicorn on a second port for gridgov.asgi, reserved for long-lived SSE streams, which
+  would each pin a sync worker.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+STOP_TIMEOUT_SECONDS = 15
+PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
+
+
+def default_workers():
+    """GRIDGOV_WORKERS or WEB_CONCURRENCY if set, else 2 x cores + 1 (gunicorn's advice)."""
+    for name in ("GRIDGOV_WORKERS", "WEB_CONCURRENCY"):
+        if os.environ.get(name, "").strip():
+            return int(os.environ[name])
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def split_bind(bind):
+    host, _sep, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"expected HOST:PORT, got {bind!r}")
+    return host.strip("[]"), int(port)
+
+
+def gunicorn_command(bind, workers, access_log):
+    command = [
+        sys.executable, "-m", "gunicorn", "gridgov.wsgi:application",
+        "--bind", bind,
+        "--workers", str(workers),
+        "--worker-class", "sync",
+        "--timeout", "60",
+        "--graceful-timeout", "10",
+        "--error-logfile", "-",
+        # gunicorn 27's control socket defaults to one path in $HOME: two servers would clash.
+        "--no-control-socket",
+    ]
+    if access_log:
+        command += ["--access-logfile", "-"]
+    return command
+
+
+def uvicorn_command(bind, access_log):
+    host, port = split_bind(bind)
+    command = [
+        sys.executable, "-m", "uvicorn", "gridgov.asgi:application",
+        "--host", host,
+        "--port", str(port),
+        "--lifespan", "off",
+        "--timeout-graceful-shutdown", "5",
+    ]
+    if not access_log:
+        command.append("--no-access-log")
+    return command
+
+
+def _die_with_parent():
+    """Linux: the child gets SIGTERM if the supervisor dies without cleaning up (e.g. SIGKILL)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the supervisor's own cleanup still applies
+
+
+class Supervisor:
+    """Runs child processes; when one exits or a stop signal arrives, stops them all."""
+
+    def __init__(self, commands, env):
+        self.commands = commands
+        self.env = env
+        self.children = []
+        self.stop_requested = False
+
+    def run(self):
+        previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            # Own sessions: a terminal's Ctrl-C reaches only us, and we stop the children in order.
+            self.children = [
+                subprocess.Popen(cmd, env=self.env, start_new_session=True, preexec_fn=_die_with_parent)
+                for cmd in self.commands
+            ]
+            while not self.stop_requested and all(child.poll() is None for child in self.children):
+                time.sleep(0.2)
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        # Without a stop request, a child ended on its own: that is a failure of the service.
+        return 0 if self.stop_requested else 1
+
+    def _request_stop(self, signum, frame):
+        self.stop_requested = True
+
+    def _stop_all(self):
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for child in self.children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+class Command(BaseCommand):
+    help = "Serve gridgov in production: gunicorn (sync workers) for pages and API, uvicorn for live streams."
+    # The children import the project and fail loudly on their own; checks here only slow startup.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT for pages and API (default %(default)s).")
+        parser.add_argument("--workers", type=int, default=None, help="Sync workers (default: $GRIDGOV_WORKERS, $WEB_CONCURRENCY or 2 x cores + 1).")
+        parser.add_argument("--asgi-bind", default="127.0.0.1:8001", help="HOST:PORT for the ASGI app / live streams (default %(default)s).")
+        parser.add_argument("--no-asgi", action="store_true", help="Do not start the ASGI server.")
+        parser.add_argument("--access-log", action="store_true", help="Log every request to stdout (off by default).")
+
+    def handle(self, *args, **options):
+        split_bind(options["bind"])  # fail early on a malformed address
+        workers = options["workers"] or default_workers()
+        commands = [gunicorn_command(options["bind"], workers, options["access_log"])]
+        if not options["no_asgi"]:
+            commands.append(uvicorn_command(options["asgi_bind"], options["access_log"]))
+        self._announce(options, workers)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "gridgov.settings")}
+        code = Supervisor(commands, env).run()
+        if code:
+            raise CommandError("a server process exited unexpectedly", returncode=code)
+
+    def _announce(self, options, workers):
+        host, port = split_bind(options["bind"])
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+        self.stdout.write(f"gridgov: http://{shown_host}:{port}/  (gunicorn, {workers} sync workers)")
+        if not options["no_asgi"]:
+            self.stdout.write(f"gridgov: live streams on http://{options['asgi_bind']}/  (uvicorn)")
+        if not Path(settings.STATIC_ROOT).is_dir():
+            self.stderr.write(f"warning: {settings.STATIC_ROOT} is missing; run `gridgov collectstatic` first.")
+        logins = Path(settings.VAR_DIR) / "demo-logins.txt"
+        if logins.is_file():
+            self.stdout.write(f"\nDemo logins ({logins}):\n{logins.read_text(encoding='utf-8').rstrip()}\n")
+        self.stdout.write("Press Ctrl-C to stop.")
+        self.stdout.flush()

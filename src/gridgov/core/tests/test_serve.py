@@ -1,0 +1,113 @@
+"""`gridgov serve` starts gunicorn and uvicorn, serves static files, and stops both on SIGTERM."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gridgov.core.management.commands.serve import default_workers, gunicorn_command, split_bind
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_until_up(port, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with {process.returncode}: {process.communicate(timeout=10)[0]}")
+        try:
+            return get(port, "/healthz")
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listening on port {port}")
+
+
+def port_is_closed(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+def stop(process):
+    """Stop the supervisor if a failed assertion left it running (SIGTERM first: it stops its children)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate(timeout=30)
+
+
+def test_serve_runs_both_servers_and_stops_both(tmp_path):
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "demo-logins.txt").write_text("dispatcher / demo-pass\n", encoding="utf-8")
+    wsgi_port, asgi_port = free_port(), free_port()
+    # A throwaway SQLite file under tmp_path, whatever database the test run itself uses.
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(GRIDGOV_HOME=str(tmp_path), DEBUG="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gridgov.cli", "serve", "--workers", "1",
+         "--bind", f"127.0.0.1:{wsgi_port}", "--asgi-bind", f"127.0.0.1:{asgi_port}"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert wait_until_up(wsgi_port, process)[0] == 200
+        assert wait_until_up(asgi_port, process)[0] == 200
+        # whitenoise serves static files from the WSGI server itself
+        status, body = get(wsgi_port, "/static/vendor/htmx/htmx.min.js")
+        assert status == 200 and len(body) > 1000
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        stop(process)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{wsgi_port}/" in output
+    assert "dispatcher / demo-pass" in output
+    assert port_is_closed(wsgi_port) and port_is_closed(asgi_port)
+
+
+def test_serve_options():
+    assert split_bind("0.0.0.0:8000") == ("0.0.0.0", 8000)
+    assert split_bind("[::1]:9000") == ("::1", 9000)
+    command = gunicorn_command("127.0.0.1:8000", 3, access_log=False)
+    assert command[command.index("--worker-class") + 1] == "sync"
+    assert "--access-logfile" not in command
+    assert "--access-logfile" in gunicorn_command("127.0.0.1:8000", 3, access_log=True)
+
+
+def test_default_workers_from_environment(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("GRIDGOV_WORKERS", "7")
+    assert default_workers() == 7
+    monkeypatch.delenv("GRIDGOV_WORKERS")
+    assert default_workers() == 2 * (os.cpu_count() or 1) + 1
+
+
+@pytest.mark.parametrize("bind", ["8000", "localhost", ":80x"])
+def test_serve_rejects_malformed_bind(bind):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        split_bind(bind)
