@@ -1,6 +1,7 @@
 """Template helpers of the shell: navigation, bell, scope, icons, badges."""
 
 from django import template
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -77,5 +78,22 @@ def clock_badge(case, now=None):
 def status_bars(counts):
     """Horizontal bars of case counts by status, scaled to the largest count."""
     largest = max((n for _value, _label, n in counts), default=0) or 1
-    rows = [{"value": value, "label": label, "n": n, "percent": round(100 * n / largest)} for value, label, n in counts]
+    list_url = _url_or_blank("cases:list")
+    rows = [
+        {
+            "value": value,
+            "label": label,
+            "n": n,
+            "percent": round(100 * n / largest),
+            "url": f"{list_url}?status={value}" if list_url else "",
+        }
+        for value, label, n in counts
+    ]
     return {"rows": rows}
+
+
+def _url_or_blank(name):
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
