@@ -9,6 +9,7 @@ from gridgov.geo.models import Region
 
 from . import DEMO_SUBDISTRICT_CODE
 from .geography import build_geography
+from .history import anchor_now, build_history
 from .logins import write_logins
 from .organisation import build_organisation
 
@@ -43,4 +44,10 @@ def build_demo(options):
         geography = build_geography(random.Random(f"{options.seed}-geography"))
         organisation = build_organisation(geography, random.Random(f"{options.seed}-organisation"))
     path, text = write_logins(organisation.logins, options.logins_file)
-    return DemoResult(geography, organisation, path, text)
+    result = DemoResult(geography, organisation, path, text)
+    if options.cases:
+        result.history = build_history(
+            geography, organisation, seed=options.seed, count=options.cases, now=anchor_now(options.today),
+            progress=options.progress,
+        )
+    return result

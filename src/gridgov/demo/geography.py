@@ -7,12 +7,12 @@ community (a contiguous block of cells); the community and subdistrict boundarie
 unions of their grids.
 """
 
-import math
 from dataclasses import dataclass, field
 
 from shapely.geometry import Polygon, mapping
 from shapely.ops import unary_union
 
+from gridgov.geo import services as geo_services
 from gridgov.geo.models import GridType, Level, Region
 
 from . import DEMO_SUBDISTRICT_CODE, DEMO_SUBDISTRICT_NAME
@@ -210,50 +210,18 @@ def plan_geography(rng):
     return specs
 
 
-def area_m2(geometry):
-    """Approximate area in m² (equirectangular around the centroid: fine at this scale)."""
-    lat = math.radians(geometry.centroid.y)
-    metres_per_degree = 111_320.0
-    return geometry.area * metres_per_degree**2 * math.cos(lat)
-
-
-def _derived_fields(geometry):
-    centroid = geometry.centroid
-    return {
-        "centroid_lon": round(centroid.x, COORD_DIGITS),
-        "centroid_lat": round(centroid.y, COORD_DIGITS),
-        "bbox": [round(value, COORD_DIGITS) for value in geometry.bounds],
-        "area_m2": round(area_m2(geometry), 1),
-    }
-
-
 def save_region(spec, parent):
-    """Create one region, through the geo validation service when it exists."""
-    fields = {
-        "level": spec["level"],
-        "code": spec["code"],
-        "name": spec["name"],
-        "parent": parent,
-        "boundary": geojson(spec["shape"]),
-        "grid_type": spec.get("grid_type", ""),
-        "households": spec.get("households", 0),
-    }
-    saver = _geo_service_saver()
-    if saver is not None:
-        return saver(fields)
-    # Until gridgov.geo.services lands: write directly, deriving what its save would.
-    return Region.objects.create(**fields, **_derived_fields(spec["shape"]))
-
-
-def _geo_service_saver():
-    try:
-        from gridgov.geo import services  # noqa: PLC0415 - optional until the geo app ships it
-    except ImportError:
-        return None
-    create = getattr(services, "create_region", None)
-    if create is None:
-        return None
-    return lambda fields: create(**fields)
+    """Create one region through the geo service: the same validation as imported data."""
+    return geo_services.save_region(
+        geo_services.SYSTEM,
+        level=spec["level"],
+        code=spec["code"],
+        name=spec["name"],
+        parent=parent,
+        boundary=geojson(spec["shape"]),
+        grid_type=spec.get("grid_type", ""),
+        households=spec.get("households", 0),
+    )
 
 
 def build_geography(rng):

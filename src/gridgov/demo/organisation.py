@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
 
+from gridgov.catalog.standard import link_default_departments
 from gridgov.org.models import Department, DepartmentType, StaffRole, User
 from gridgov.org.roles import Role
 
@@ -18,8 +19,8 @@ from .names import NameMaker, staff_phone
 
 T = DepartmentType
 
-# (code, name, type, handlers). Codes match the default departments named in
-# gridgov/catalog/data/categories.json so the taxonomy links to them.
+# (code, name, type, handlers). The departments' codes are those in the "departments" of
+# gridgov/catalog/data/categories.json, so the taxonomy's default departments link to them.
 CENTRE_OFFICES = (
     ("PAB", "平安办公室", T.OTHER, 2),
     ("JWS", "综治中心警务室", T.POLICE, 2),
@@ -31,21 +32,19 @@ CENTRE_OFFICES = (
     ("JKYP", "监控研判室", T.OTHER, 1),
 )
 DEPARTMENTS = (
-    ("PCS", "南村派出所", T.POLICE, 3),
-    ("SFS", "南村司法所", T.JUSTICE, 2),
-    ("CGZF", "城管执法中队", T.URBAN_MANAGEMENT, 6),
+    ("PCS", "南村派出所", T.POLICE, 4),
+    ("SFS", "南村司法所", T.JUSTICE, 3),
+    ("CGZF", "城管执法中队", T.URBAN_MANAGEMENT, 7),
     ("SCJG", "市场监管所", T.MARKET_REGULATION, 3),
-    ("ZJZ", "住建站", T.HOUSING, 3),
-    ("HWS", "环卫所", T.SANITATION, 5),
-    ("YLLH", "园林绿化站", T.URBAN_MANAGEMENT, 2),
-    ("MZB", "民政办", T.CIVIL_AFFAIRS, 2),
-    ("YJB", "应急办", T.EMERGENCY, 2),
-    ("WYB", "物业办", T.PROPERTY, 3),
-    ("JJZD", "交警中队", T.POLICE, 2),
-    ("GS", "天桥供水所", T.UTILITY, 2),
+    ("ZJ", "住建站", T.HOUSING, 3),
+    ("HW", "环卫所", T.SANITATION, 6),
+    ("YL", "园林绿化站", T.URBAN_MANAGEMENT, 2),
+    ("MZ", "民政办", T.CIVIL_AFFAIRS, 2),
+    ("YJ", "应急办", T.EMERGENCY, 3),
+    ("WYB", "物业办", T.PROPERTY, 4),
+    ("SW", "天桥供排水服务站", T.UTILITY, 3),
     ("RQ", "港华燃气天桥服务站", T.UTILITY, 2),
     ("GD", "天桥供电中心", T.UTILITY, 2),
-    ("RL", "热力公司天桥分公司", T.UTILITY, 1),
 )
 
 CENTRE_COUNTS = {Role.INTAKE_CLERK: 6, Role.DISPATCHER: 4, Role.SHIFT_LEAD: 3, Role.SUBDISTRICT_LEADER: 3}
@@ -116,14 +115,8 @@ def build_departments(geography):
 
 
 def _link_catalog_defaults():
-    """Let the taxonomy point at the departments just created (catalog's helper, once it lands)."""
-    try:
-        from gridgov.catalog import loader  # noqa: PLC0415 - optional until the catalog app ships it
-    except ImportError:
-        return
-    link = getattr(loader, "link_default_departments", None)
-    if link is not None:
-        link()
+    """Point the taxonomy's empty default departments at the departments just created."""
+    link_default_departments()
 
 
 def plan_staff(geography, departments):

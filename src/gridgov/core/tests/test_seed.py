@@ -4,19 +4,27 @@ The seed runs once per test class inside a transaction that is rolled back after
 the demo data never leaks into other tests.
 """
 
+import datetime as dt
+import hashlib
 import io
 import itertools
+from collections import Counter
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.test import RequestFactory
-from shapely.geometry import shape
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
+from gridgov.cases.models import Case, CaseEvent, CaseRequest, Channel, Rating, RequestKind, Status
+from gridgov.cases.timeline import broken_chains, verify_chain
+from gridgov.catalog import worktime
 from gridgov.demo import DEMO_PASSWORD, DEMO_SUBDISTRICT_CODE
+from gridgov.demo.history import ANCHOR_TIME
 from gridgov.demo.organisation import DEMO_LOGINS
 from gridgov.geo.models import GridType, Level, Region
 from gridgov.org.models import Department, StaffRole, User
@@ -24,6 +32,8 @@ from gridgov.org.roles import Role
 
 TODAY = "2025-06-30"
 SMALL_HISTORY = 300
+ANCHOR = dt.datetime.combine(dt.date.fromisoformat(TODAY), ANCHOR_TIME)
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as in conftest
 
 
 def run_seed(tmp_dir, cases=SMALL_HISTORY, *extra):
@@ -39,7 +49,7 @@ def run_seed(tmp_dir, cases=SMALL_HISTORY, *extra):
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo seeded once for the class, rolled back when the class is done."""
     tmp_dir = tmp_path_factory.mktemp("seed")
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         with transaction.atomic():
             output = run_seed(tmp_dir)
             yield {"output": output, "dir": tmp_dir}
@@ -51,7 +61,8 @@ def _shape(region):
 
 
 @pytest.mark.usefixtures("seeded")
-class TestDemoGeography:
+class TestSeededDemo:
+    # -- geography -----------------------------------------------------------------------
     def test_region_tree_shape(self, db):
         subdistrict = Region.objects.get(code=DEMO_SUBDISTRICT_CODE)
         assert subdistrict.level == Level.SUBDISTRICT and subdistrict.parent.code == "370105"
@@ -94,9 +105,7 @@ class TestDemoGeography:
         assert first.centroid_lon < second.centroid_lon
         assert abs(first.centroid_lat - second.centroid_lat) < 0.0015
 
-
-@pytest.mark.usefixtures("seeded")
-class TestDemoOrganisation:
+    # -- organisation --------------------------------------------------------------------
     def test_every_role_has_staff(self, db):
         counts = {role: StaffRole.objects.filter(role=role).count() for role in Role.values}
         assert all(counts.values()), counts
@@ -115,7 +124,7 @@ class TestDemoOrganisation:
 
     def test_demo_logins_work_and_only_they_have_passwords(self, db, seeded):
         logins = [User.objects.get(username=username) for username, _role in DEMO_LOGINS]
-        # Checking a password costs a second: check one, the others share its hash.
+        # The demo logins share one hash (hashing costs a second each outside tests).
         assert logins[0].check_password(DEMO_PASSWORD)
         assert {user.password for user in logins} == {logins[0].password}
         for user, (_username, role) in zip(logins, DEMO_LOGINS):
@@ -127,6 +136,10 @@ class TestDemoOrganisation:
         others = User.objects.exclude(username__in=[name for name, _ in DEMO_LOGINS])
         assert not any(user.has_usable_password() for user in others)
 
+    def test_demo_login_authenticates_through_the_backends(self, db):
+        request = RequestFactory().post("/login/")
+        assert authenticate(request, username="clerk", password=DEMO_PASSWORD) is not None
+
     def test_logins_file_and_output(self, db, seeded):
         text = (seeded["dir"] / "demo-logins.txt").read_text(encoding="utf-8")
         for username, _role in DEMO_LOGINS:
@@ -134,16 +147,89 @@ class TestDemoOrganisation:
         assert "demo1234" in text and "网格员" in text and "象霞社区第1网格" in text
 
     def test_running_again_does_not_duplicate(self, db, seeded):
-        before = (Region.objects.count(), User.objects.count(), Department.objects.count())
+        before = (Region.objects.count(), User.objects.count(), Department.objects.count(), Case.objects.count())
         output = run_seed(seeded["dir"])
         assert "already exists" in output
-        assert (Region.objects.count(), User.objects.count(), Department.objects.count()) == before
+        assert (Region.objects.count(), User.objects.count(), Department.objects.count(), Case.objects.count()) == before
+
+    # -- history -------------------------------------------------------------------------
+    def test_every_case_was_replayed_without_errors(self, db, seeded):
+        assert Case.objects.count() == SMALL_HISTORY
+        assert "cut short" not in seeded["output"]
+
+    def test_every_status_and_channel_occurs(self, db):
+        assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
+        assert set(Case.objects.values_list("channel", flat=True)) == set(Channel.values)
+
+    def test_timelines_are_intact_hash_chains(self, db):
+        assert list(broken_chains(Case.objects.all())) == []
+        sample = Case.objects.order_by("number")[::37]
+        assert sample and all(verify_chain(case) for case in sample)
+
+    def test_timelines_follow_the_workflow(self, db):
+        closed = Case.objects.filter(status=Status.CLOSED).first()
+        actions = list(closed.events.order_by("seq").values_list("action", flat=True))
+        assert actions[:2] == ["create", "accept"] and "dispatch" in actions and "close" in actions
+        for case in Case.objects.all()[:100]:
+            times = list(case.events.order_by("seq").values_list("at", flat=True))
+            assert times == sorted(times) and times[0] == case.created_at
+
+    def test_history_spans_the_year_before_the_anchor(self, db):
+        anchor = timezone.make_aware(ANCHOR)
+        first = Case.objects.order_by("created_at").first().created_at
+        assert anchor - dt.timedelta(days=366) <= first <= anchor - dt.timedelta(days=300)
+        assert CaseEvent.objects.filter(at__gt=anchor).count() == 0
+        assert Case.objects.filter(created_at__gte=anchor - dt.timedelta(days=2)).count() >= 10
+
+    def test_workdays_are_busier(self, db):
+        days = Counter(worktime.official_workday(timezone.localtime(c).date()) for c in Case.objects.values_list("created_at", flat=True))
+        # About 250 workdays and 115 other days a year, the other days at under half the rate.
+        assert days[True] > 3 * days[False]
+
+    def test_the_variety_a_demo_needs(self, db):
+        cases = Case.objects.all()
+        assert cases.filter(was_overdue=True).count() >= 10
+        assert cases.filter(extension_count__gt=0).exists()
+        assert cases.filter(return_count__gt=0).exists()
+        assert cases.filter(rework_count__gt=0).exists()
+        assert cases.filter(supervised=True).exists()
+        assert cases.filter(needs_placement=True, status=Status.REPORTED).exists()
+        assert CaseEvent.objects.filter(action="place").exists()
+        assert CaseRequest.objects.filter(kind=RequestKind.EXTENSION).exists()
+        assert set(cases.exclude(rating=None).values_list("rating", flat=True)) == set(Rating.values)
+        rated = cases.exclude(rating=None).count()
+        assert cases.filter(rating=Rating.SATISFIED).count() > rated / 2
+
+    def test_frequent_categories_dominate(self, db):
+        top = Counter(Case.objects.values_list("category__name", flat=True)).most_common(8)
+        assert {"暴露垃圾", "乱堆物料", "店外经营"} & {name for name, _n in top}
+
+    def test_cases_lie_in_their_grids_and_patrols_come_from_the_grid_inspector(self, db):
+        for case in Case.objects.filter(channel=Channel.GRID_PATROL).select_related("grid", "reported_by")[:50]:
+            assert shape(case.grid.boundary).covers(Point(case.lon, case.lat))
+            assert case.reported_by.scope_id == case.grid_id
 
 
-def test_demo_login_authenticates_through_the_backends(db, tmp_path):
-    run_seed(tmp_path, 0)
-    request = RequestFactory().post("/login/")
-    assert authenticate(request, username="clerk", password=DEMO_PASSWORD) is not None
+def _digest():
+    rows = Case.objects.order_by("number").values_list(
+        "number", "channel", "status", "category__kind", "category__code", "region_code", "reported_by__username",
+        "rating", "priority",
+    )
+    # Not the hashes: they cover primary keys, which differ between databases.
+    events = CaseEvent.objects.order_by("case__number", "seq").values_list(
+        "case__number", "seq", "action", "at", "actor__username", "to_status", "note"
+    )
+    return hashlib.sha256(repr((list(rows), list(events))).encode()).hexdigest()
+
+
+def test_two_runs_give_the_same_history(db, tmp_path):
+    digests = []
+    for _run in range(2):
+        with transaction.atomic():
+            run_seed(tmp_path, 25)
+            digests.append(_digest())
+            transaction.set_rollback(True)
+    assert digests[0] == digests[1]
 
 
 def test_seed_without_demo_flag_refuses(db):

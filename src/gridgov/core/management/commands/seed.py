@@ -58,5 +58,7 @@ class Command(BaseCommand):
         )
         if result.history is not None:
             self.stdout.write(f"History: {result.history.summary()}")
+            for serial, at, error in result.history.failures[:5]:
+                self.stderr.write(f"  case plan {serial}, step at {at}: {error}")
         self.stdout.write(f"Done in {seconds:.1f} s. Demo logins (also in {result.logins_path}):\n")
         self.stdout.write(result.logins_text)
