@@ -17,7 +17,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from .bus import NOTIFY_CHANNEL, fetch_events, latest_id, purge_events
 
@@ -150,6 +150,7 @@ class Hub:
         self._gaps = {}
         self._waker = Waker()
         self._thread = None
+        self._stopping = False
         self._last_purge = 0.0
 
     # -- client side ------------------------------------------------------------------
@@ -170,6 +171,15 @@ class Hub:
     def wake(self):
         self._waker.wake()
 
+    def stop(self, timeout=5.0):
+        """End the poller thread (tests, shutdown); a later subscribe starts a new one."""
+        thread = self._thread
+        self._stopping = True
+        self.wake()
+        if thread is not None:
+            thread.join(timeout)
+        self._stopping = False
+
     @property
     def running(self):
         return self._thread is not None
@@ -183,14 +193,18 @@ class Hub:
         waiter = None
         idle_since = None
         try:
-            while True:
+            while not self._stopping:
                 try:
                     if waiter is None:
                         waiter = self._start()
                     self._admit_pending()
                     more = self._poll_once()
                     self._maybe_purge()
-                except Exception:  # a lost database connection must not kill live updates
+                except Exception as error:  # a lost database connection must not kill live updates
+                    if isinstance(error, OperationalError) and "locked" in str(error):
+                        # SQLite's shared-cache (in-memory) databases lock tables briefly.
+                        time.sleep(0.02)
+                        continue
                     log.exception("live hub: poll failed; retrying")
                     waiter = self._reset(waiter)
                     time.sleep(1.0)
@@ -206,6 +220,9 @@ class Hub:
                 if not more:
                     waiter.wait(self._waker)
         finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
             self._reset(waiter)
 
     def _start(self):
@@ -309,6 +326,12 @@ def get_hub():
         if _hub is None:
             _hub = Hub()
         return _hub
+
+
+def stop_hub():
+    """Stop this process's poller thread if it runs (tests use this between cases)."""
+    if _hub is not None:
+        _hub.stop()
 
 
 def wake_running_hub():

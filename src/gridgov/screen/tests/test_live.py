@@ -1,0 +1,162 @@
+"""The live bus: publish → subscribers receive, Last-Event-ID resume, scope, and the SSE
+view served both by the real ASGI server (uvicorn) and by a WSGI server."""
+
+import json
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+
+from gridgov.cases.models import Case
+from gridgov.cases.signals import case_changed
+from gridgov.live import publish, tickets
+from gridgov.live.bus import latest_id
+from gridgov.live.hub import Hub, SyncSink, stop_hub
+from gridgov.live.testing import AsgiServer, SseClient
+from gridgov.screen.models import LiveEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_poller_outlives_its_test():
+    yield
+    stop_hub()
+
+
+def receive(sink, count, timeout=3.0):
+    events = []
+    deadline = time.monotonic() + timeout
+    while len(events) < count and time.monotonic() < deadline:
+        try:
+            events.append(sink.queue.get(timeout=0.05))
+        except Exception:
+            pass
+    return events
+
+
+@pytest.fixture
+def hub():
+    hub = Hub(idle_seconds=0.5)
+    yield hub
+    hub.stop()
+
+
+def test_publish_reaches_subscribers_within_a_second(hub):
+    first, second = SyncSink(), SyncSink()
+    since = latest_id()
+    hub.subscribe(first, since)
+    hub.subscribe(second, since)
+    started = time.monotonic()
+    row = publish("case", {"number": "N1"}, region_code="370105001001001")
+    [got] = receive(first, 1)
+    assert time.monotonic() - started < 1.0
+    assert (got.id, got.kind, got.data) == (row.id, "case", {"number": "N1"})
+    assert [e.id for e in receive(second, 1)] == [row.id]
+
+
+def test_only_committed_events_are_delivered(hub):
+    sink = SyncSink()
+    hub.subscribe(sink, latest_id())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish("case", {"n": "rolled back"})
+        raise RuntimeError
+    with transaction.atomic():
+        kept = publish("case", {"n": "kept"})
+    events = receive(sink, 2, timeout=1.5)
+    assert [e.id for e in events] == [kept.id]
+
+
+def test_resume_after_last_event_id_from_the_outbox_and_from_the_buffer(hub):
+    before = latest_id()
+    rows = [publish("case", {"n": n}) for n in range(4)]
+    late = SyncSink()
+    hub.subscribe(late, rows[1].id)  # hub starts now: the backlog comes from the outbox
+    assert [e.id for e in receive(late, 2)] == [rows[2].id, rows[3].id]
+    watcher = SyncSink()
+    hub.subscribe(watcher, before)  # older than the buffer start: outbox again
+    assert [e.data["n"] for e in receive(watcher, 4)] == [0, 1, 2, 3]
+    more = publish("case", {"n": 4})
+    assert [e.id for e in receive(late, 1)] == [more.id]
+    resumed = SyncSink()
+    hub.subscribe(resumed, rows[3].id)  # now served from the in-memory buffer
+    assert [e.id for e in receive(resumed, 1)] == [more.id]
+
+
+def test_case_changed_signal_publishes_without_personal_data(region_tree):
+    case = Case.objects.create(
+        number="20261128000001", channel="video_alarm", description="电话13912345678", reporter_name="王小明",
+        reporter_phone="13912345678", lon=117.005, lat=36.69, grid=region_tree["grid11"],
+        region_code=region_tree["grid11"].code, created_at="2026-11-28T08:00:00+08:00",
+    )
+    case.refresh_from_db()
+    case_changed.send(sender=Case, case=case, event=SimpleNamespace(action="create"))
+    event = LiveEvent.objects.get()
+    assert event.kind == "alarm" and event.region_code == region_tree["grid11"].code
+    assert event.data["number"] == case.number and event.data["action"] == "create" and event.data["alarm"]
+    assert "13912345678" not in json.dumps(event.data, ensure_ascii=False)
+    assert "王小明" not in json.dumps(event.data, ensure_ascii=False)
+
+
+# -- the SSE view ------------------------------------------------------------------------------
+def ticket_for(scope_code, ttl=60):
+    return tickets.issue(scope_code, ttl=ttl)[0]
+
+
+def test_the_stream_refuses_missing_forged_and_expired_tickets():
+    client = Client()
+    assert client.get("/events/").status_code == 403
+    assert client.get("/events/", {"ticket": ticket_for("") + "x"}).status_code == 403
+    expired, _ = tickets.issue("", ttl=-1)
+    assert client.get("/events/", {"ticket": expired}).status_code == 403
+
+
+def test_asgi_stream_pushes_in_time_filters_by_scope_and_resumes():
+    scope = "370105001001"
+    with AsgiServer() as server:
+        since = latest_id()
+        stream = SseClient(server.port, f"/events/?ticket={ticket_for(scope)}&last_event_id={since}")
+        assert stream.status == 200
+        assert stream.next_event()["event"] == "ping"  # the connection is confirmed at once
+        publish("case", {"n": "elsewhere"}, region_code="370105001002001")
+        started = time.monotonic()
+        mine = publish("case", {"n": "mine"}, region_code="370105001001002")  # as if from another process
+        event = stream.next_event()
+        assert time.monotonic() - started < 1.0
+        assert (int(event["id"]), event["event"], json.loads(event["data"])) == (mine.id, "case", {"n": "mine"})
+        stream.close()
+
+        missed = publish("alarm", {"n": "while away"}, region_code="370105001001001")
+        again = SseClient(server.port, f"/events/?ticket={ticket_for(scope)}", headers={"Last-Event-ID": event["id"]})
+        assert again.next_event()["event"] == "ping"
+        resumed = again.next_event()
+        assert (int(resumed["id"]), resumed["event"]) == (missed.id, "alarm")
+        again.close()
+
+
+@override_settings(GRIDGOV_LIVE_WSGI_STREAM_SECONDS=1.5)
+def test_wsgi_stream_delivers_then_ends_so_the_browser_reconnects():
+    since = latest_id()
+    row = publish("case", {"n": 1}, region_code="370105001001001")
+    response = Client().get("/events/", {"ticket": ticket_for(""), "last_event_id": since})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/event-stream")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    started = time.monotonic()
+    body = b"".join(response.streaming_content).decode()  # ends by itself after ~1.5 s
+    assert time.monotonic() - started < 5
+    assert f"id: {row.id}\nevent: case\n" in body
+
+
+def test_many_subscribers_each_get_every_event(hub):
+    sinks = [SyncSink() for _ in range(50)]
+    since = latest_id()
+    for sink in sinks:
+        hub.subscribe(sink, since)
+    rows = [publish("position", {"n": n}) for n in range(5)]
+    threads_seen = [len(receive(sink, 5)) for sink in sinks]
+    assert threads_seen == [5] * 50
+    assert threading.active_count() < 20  # one poller thread, not one per client
+    assert rows
