@@ -1,0 +1,98 @@
+"""CaseFilterSet: the case list's filters, shared by the API (/api/v1/cases/) and the pages.
+
+Apply it to `Case.objects.restrict(user, "view")`: the filters narrow a scoped queryset,
+they never widen it.
+"""
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.catalog.models import Category, CategoryKind, Priority
+from gridgov.geo.models import Region
+from gridgov.org.models import Department
+
+from .clocks import filter_clock_state
+from .models import Case, Channel, ClockState, Status
+
+
+def major_category_choices():
+    """(code, "code name") of the active 大类; a code shared by two kinds appears once."""
+    choices = {}
+    for code, name in Category.objects.filter(parent__isnull=True, is_active=True).values_list("code", "name"):
+        choices.setdefault(code, f"{code} {name}")
+    return sorted(choices.items())
+
+
+def start_of_day(day):
+    """The first instant of a local calendar day (Asia/Shanghai by default)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    # Multiple-choice filters here never join a to-many relation: no DISTINCT over wide rows.
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_q", help_text=_("Number, description or address contains this text.")
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
+    category = django_filters.ModelChoiceFilter(
+        label=_("Sub-category"), queryset=Category.objects.filter(parent__isnull=False).select_related("parent")
+    )
+    major_category = django_filters.ChoiceFilter(
+        label=_("Major category"),
+        choices=major_category_choices,
+        field_name="category__parent__code",
+        help_text=_("Code of a major category (大类), e.g. 01."),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Category kind"), choices=CategoryKind.choices, field_name="category__kind")
+    channel = django_filters.MultipleChoiceFilter(label=_("Channel"), choices=Channel.choices, distinct=False)
+    region = django_filters.CharFilter(
+        label=_("Region code"),
+        field_name="region_code",
+        lookup_expr="startswith",
+        help_text=_("Cases in this region and everything below it, e.g. 370105001001."),
+    )
+    grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=Region.objects.grids())
+    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.all())
+    clock_state = django_filters.ChoiceFilter(
+        label=_("Deadline"),
+        choices=ClockState.choices,
+        method="filter_clock_state",
+        help_text=_("State of the running clock: normal, warning (70% used) or overdue."),
+    )
+    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices, distinct=False)
+    supervised = django_filters.BooleanFilter(label=_("Under supervision"))
+    needs_placement = django_filters.BooleanFilter(label=_("Needs placement"))
+    created_after = django_filters.DateFilter(
+        label=_("Reported from"), method="filter_created_after", help_text=_("First day, inclusive (YYYY-MM-DD).")
+    )
+    created_before = django_filters.DateFilter(
+        label=_("Reported until"), method="filter_created_before", help_text=_("Last day, inclusive (YYYY-MM-DD).")
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "q", "status", "category", "major_category", "kind", "channel", "region", "grid", "department",
+            "clock_state", "priority", "supervised", "needs_placement", "created_after", "created_before",
+        ]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__contains=value) | Q(description__icontains=value) | Q(address__icontains=value)
+        )
+
+    def filter_clock_state(self, queryset, name, value):
+        return filter_clock_state(queryset, value)
+
+    def filter_created_after(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def filter_created_before(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + dt.timedelta(days=1)))
