@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -82,6 +82,7 @@ def app_shell(request):
                 "patrol": reverse("web:pwa_patrol"),
                 "coverage": reverse("web:pwa_coverage"),
                 "serviceWorker": reverse("web:pwa_sw"),
+                "livePosition": _optional_url("api:screen-positions"),
                 "login": settings.LOGIN_URL,
             },
             "scope": reverse("web:pwa"),
@@ -93,6 +94,14 @@ def app_shell(request):
     }
     context["app_text"] = _app_text()
     return render(request, "web/pwa/app.html", context)
+
+
+def _optional_url(name):
+    """The URL of another app's endpoint, or "" when that app is not installed."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
 
 
 def _app_text():
@@ -259,7 +268,9 @@ def categories(request):
     )
     groups = {}
     for category in rows:
-        group = groups.setdefault(category.parent_id, {"name": category.parent.name, "items": []})
+        # 事件 and 部件 share major-class names (市容环境): name the kind too.
+        label = f"{category.parent.name}（{category.parent.get_kind_display()}）"
+        group = groups.setdefault(category.parent_id, {"name": label, "items": []})
         group["items"].append({"id": category.pk, "code": category.code, "name": category.name, "keywords": category.keywords})
     return JsonResponse({"groups": list(groups.values())})
 

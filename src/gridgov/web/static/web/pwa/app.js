@@ -5,6 +5,7 @@
   var text = JSON.parse(document.getElementById("app-text").textContent);
   var outbox = window.GridgovOutbox;
   var PATROL_UPLOAD_MS = 3 * 60 * 1000;
+  var LIVE_POSITION_MS = 60 * 1000;
   var SYNC_INTERVAL_MS = 30 * 1000;
 
   function $(id) { return document.getElementById(id); }
@@ -42,7 +43,9 @@
     });
   }
   function clockLabel(state) { return text.clock[state] || ""; }
-  function timeOf(ms) { return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+  function timeOf(ms) {
+    return new Date(ms).toLocaleTimeString([document.documentElement.lang || "zh-CN"], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
 
   // --- tabs and connection state --------------------------------------------------------
   document.querySelectorAll("[data-show]").forEach(function (button) {
@@ -259,10 +262,25 @@
       outbox.store.put("patrol", patrol); // every point is on the device at once
       showPatrol(pos.coords.accuracy);
       if (Date.now() - lastUpload > PATROL_UPLOAD_MS) { queueTrack(); }
+      sendLivePosition(point);
     }, function (error) {
       $("patrol-accuracy").textContent = error.code === 1 ? text.gpsDenied : text.noGps;
     }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 60000 });
   }
+  // While online, the big screen shows where inspectors are; nothing is queued for this.
+  var lastLive = 0;
+  function sendLivePosition(point) {
+    if (!config.urls.livePosition || !navigator.onLine || Date.now() - lastLive < LIVE_POSITION_MS) { return; }
+    lastLive = Date.now();
+    var csrf = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
+    fetch(config.urls.livePosition, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(csrf) },
+      body: JSON.stringify({ lon: point[0], lat: point[1], accuracy: point[2] }),
+    }).catch(function () {});
+  }
+
   function stopPatrol() {
     if (patrolWatch !== null) { navigator.geolocation.clearWatch(patrolWatch); patrolWatch = null; }
     patrol.finished = true;

@@ -9,10 +9,23 @@ const CONFIG = {{ config_json|safe }};
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CONFIG.cache)
-      .then((cache) => cache.addAll(CONFIG.shell.filter((url) => url.startsWith(CONFIG.staticPrefix))))
+      .then((cache) => Promise.all([
+        cache.addAll(CONFIG.shell.filter((url) => url.startsWith(CONFIG.staticPrefix))),
+        cacheShell(cache),
+      ]))
       .then(() => self.skipWaiting())
   );
 });
+
+// The page that registers the worker is already signed in: keep its shell for offline use.
+async function cacheShell(cache) {
+  try {
+    const response = await fetch(CONFIG.scope, { credentials: "same-origin" });
+    if (response.ok && !response.redirected) await cache.put(CONFIG.scope, response);
+  } catch (error) {
+    /* offline at install: the next online visit stores it */
+  }
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
