@@ -1,0 +1,322 @@
+"""The case list: the API's filters as a form, sortable columns, a capped count, saved
+filters per user and export of the current filter to .xlsx.
+
+Built for large tables: the page never counts more than COUNT_CAP rows, the page itself
+is fetched with LIMIT page_size + 1 (that tells whether a next page exists), and the
+default order (-created_at, -id) follows the created_at index.
+"""
+
+import tempfile
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import FileResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop as N_
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from gridgov.core.masking import mask_name, mask_phone
+from gridgov.geo.models import Level, Region
+from gridgov.web.models import SavedFilter
+
+from .clocks import clock_state
+from .filters import CaseFilterSet
+from .models import Case, ClockState
+
+PAGE_SIZES = (20, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+# Counting a filtered set of millions of rows is the slow part of a list; past this we say "10000+".
+COUNT_CAP = 10_000
+EXPORT_CHUNK = 2_000
+EXPORT_MAX_ROWS = 200_000
+# Parameters that describe the view of a list rather than the filter itself.
+NON_FILTER_PARAMS = {"page", "page_size", "csrfmiddlewaretoken"}
+
+# sort key -> ORDER BY; ties broken by -id so paging is stable.
+SORTS = {
+    "number": ("number",),
+    "created_at": ("created_at", "id"),
+    "status": ("status", "-created_at", "-id"),
+    "category": ("category__code", "-created_at", "-id"),
+    "priority": ("priority", "-created_at", "-id"),
+    "region": ("region_code", "-created_at", "-id"),
+    "due_at": ("due_at", "id"),
+}
+DEFAULT_SORT = "-created_at"
+
+
+def _descending(fields):
+    return tuple(field[1:] if field.startswith("-") else f"-{field}" for field in fields)
+
+
+def order_for(sort):
+    """The ORDER BY of a `sort` parameter ("due_at", "-created_at"); unknown → default."""
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        return order_for(DEFAULT_SORT)
+    fields = SORTS[key]
+    return _descending(fields) if sort.startswith("-") else fields
+
+
+def _valid_sort(sort):
+    return sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
+
+
+YES_NO_ALL = [("", _lazy("All")), ("true", _lazy("Yes")), ("false", _lazy("No"))]
+
+
+class CaseListFilterSet(CaseFilterSet):
+    """The API's CaseFilterSet with widgets for a page: checkboxes for multiple choices,
+    date pickers, and region/grid choices limited to the user's own area."""
+
+    region = django_filters.ChoiceFilter(
+        label=_lazy("Region"), field_name="region_code", lookup_expr="startswith", choices=()
+    )
+
+    PRIMARY = ("q", "status", "clock_state", "major_category", "category", "region", "created_after", "created_before")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas = Region.objects.restrict(user, "view")
+        self.filters["region"].extra["choices"] = _region_choices(areas)
+        self.filters["grid"].queryset = areas.grids()
+        for name in ("status", "channel", "priority"):
+            self.filters[name].extra["widget"] = forms.CheckboxSelectMultiple
+        for name in ("created_after", "created_before"):
+            self.filters[name].extra["widget"] = forms.DateInput(attrs={"type": "date"})
+        for name in ("clock_state", "major_category", "category", "region", "kind", "grid", "department"):
+            self.filters[name].extra["empty_label"] = _lazy("All")
+        for name in ("supervised", "needs_placement"):
+            self.filters[name].extra["widget"] = forms.Select(choices=YES_NO_ALL)
+
+    def primary_fields(self):
+        return [self.form[name] for name in self.PRIMARY]
+
+    def more_fields(self):
+        return [field for field in self.form if field.name not in self.PRIMARY]
+
+
+def _region_choices(areas):
+    """Districts, subdistricts and communities of the user's area, indented by level."""
+    rows = areas.exclude(level=Level.GRID).order_by("code").values_list("code", "name", "level")
+    indent = {Level.DISTRICT: "", Level.SUBDISTRICT: "\u3000", Level.COMMUNITY: "\u3000\u3000"}
+    return [(code, f"{indent.get(level, '')}{name}") for code, name, level in rows]
+
+
+def filtered_cases(request, data=None):
+    """(filterset, queryset) of the cases this user may see, filtered by `data` (GET)."""
+    data = request.GET if data is None else data
+    scoped = Case.objects.restrict(request.user, "view")
+    filterset = CaseListFilterSet(data, queryset=scoped, request=request, user=request.user)
+    queryset = filterset.qs if filterset.is_valid() else scoped.none()
+    return filterset, queryset
+
+
+def capped_count(queryset, cap=COUNT_CAP):
+    """min(count, cap + 1): COUNT over a LIMITed subquery stops after cap + 1 rows."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def _page_size(request):
+    try:
+        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _page_number(request):
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _query_without(request, *names):
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def filter_query(params):
+    """The filter part of a query string (no paging), as saved in SavedFilter.query."""
+    clean = QueryDict(mutable=True)
+    for key in sorted(params):
+        if key in NON_FILTER_PARAMS:
+            continue
+        values = [value for value in params.getlist(key) if value != ""]
+        if values:
+            clean.setlist(key, values)
+    return clean.urlencode()
+
+
+@login_required
+@require_GET
+def case_list(request):
+    filterset, queryset = filtered_cases(request)
+    sort = _valid_sort(request.GET.get("sort", DEFAULT_SORT))
+    page_size, page = _page_size(request), _page_number(request)
+    offset = (page - 1) * page_size
+    rows = list(
+        queryset.select_related("category", "category__parent", "department", "grid").order_by(*order_for(sort))[
+            offset : offset + page_size + 1
+        ]
+    )
+    has_next = len(rows) > page_size
+    rows = rows[:page_size]
+    now = timezone.now()
+    for case in rows:
+        case.clock = clock_state(case, now) or "none"
+    total = capped_count(queryset) if rows or page == 1 else 0
+    context = {
+        "filterset": filterset,
+        "more_active": any(request.GET.get(field.name) for field in filterset.more_fields()),
+        "cases": rows,
+        "sort": sort,
+        "page": page,
+        "page_size": page_size,
+        "page_sizes": PAGE_SIZES,
+        "has_next": has_next,
+        "has_previous": page > 1,
+        "first_row": offset + 1,
+        "last_row": offset + len(rows),
+        "total": min(total, COUNT_CAP),
+        "total_capped": total > COUNT_CAP,
+        "columns": _columns(request, sort),
+        "query_without_page": _query_without(request, "page"),
+        "query_without_sort": _query_without(request, "page", "sort"),
+        "filter_query": filter_query(request.GET),
+        "saved_filters": SavedFilter.objects.filter(user=request.user),
+        "export_url": reverse("cases:export") + "?" + _query_without(request, "page", "page_size"),
+    }
+    return render(request, "cases/list.html", context)
+
+
+def _columns(request, sort):
+    """Header cells: label, link that sorts by the column (toggling direction), aria-sort."""
+    base = _query_without(request, "page", "sort")
+    headers = [
+        ("number", _("Number")),
+        ("created_at", _("Reported")),
+        ("category", _("Category")),
+        (None, _("Description")),
+        ("region", _("Grid")),
+        ("status", _("Status")),
+        ("priority", _("Priority")),
+        ("due_at", _("Deadline")),
+        (None, _("Department")),
+    ]
+    columns = []
+    for key, label in headers:
+        if key is None:
+            columns.append({"label": label, "url": None, "aria_sort": None})
+            continue
+        current = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        next_sort = key if current and descending else f"-{key}" if current else key
+        aria = ("descending" if descending else "ascending") if current else None
+        query = urlencode({"sort": next_sort}) + ("&" + base if base else "")
+        columns.append({"label": label, "url": "?" + query, "aria_sort": aria})
+    return columns
+
+
+# --- saved filters ----------------------------------------------------------------------
+@login_required
+@require_POST
+def save_filter(request):
+    name = request.POST.get("name", "").strip()[:50]
+    query = filter_query(QueryDict(request.POST.get("query", "")))[:1000]
+    if not name:
+        messages.error(request, _("Give the filter a name."))
+    else:
+        try:
+            SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        except IntegrityError:  # a concurrent save of the same name won; keep theirs
+            pass
+        messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+    return redirect(reverse("cases:list") + ("?" + query if query else ""))
+
+
+@login_required
+@require_POST
+def delete_filter(request, pk):
+    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+    saved.delete()
+    messages.success(request, _("Filter “%(name)s” deleted.") % {"name": saved.name})
+    return redirect("cases:list")
+
+
+# --- export -----------------------------------------------------------------------------
+EXPORT_HEADERS = [
+    N_("Number"), N_("Reported"), N_("Channel"), N_("Major class"), N_("Category"), N_("Description"),
+    N_("Address"), N_("Grid"), N_("Region code"), N_("Status"), N_("Priority"), N_("Deadline"),
+    N_("Clock state"), N_("Department"), N_("Reporter"), N_("Reporter phone"), N_("Closed"),
+]
+
+
+@login_required
+@require_GET
+def export_xlsx(request):
+    """The current filter (in the user's scope) as .xlsx; reporters masked.
+
+    openpyxl's write-only mode streams rows to a temporary file, the rows come from the
+    database in chunks, and the file is sent in blocks: memory stays flat for large exports.
+    """
+    filterset, queryset = filtered_cases(request)
+    sort = _valid_sort(request.GET.get("sort", DEFAULT_SORT))
+    queryset = queryset.select_related("category", "category__parent", "department", "grid").order_by(*order_for(sort))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Cases"))
+    sheet.append([_(header) for header in EXPORT_HEADERS])
+    now = timezone.now()
+    for case in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=EXPORT_CHUNK):
+        sheet.append(_export_row(case, now))
+    output = tempfile.TemporaryFile(suffix=".xlsx")
+    workbook.save(output)
+    output.seek(0)
+    filename = f"cases-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx"
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _local(moment):
+    # Excel has no time zones: write local wall-clock time without tzinfo.
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+def _export_row(case, now):
+    category = case.category
+    state = clock_state(case, now)
+    return [
+        case.number,
+        _local(case.created_at),
+        case.get_channel_display(),
+        category.parent.name if category and category.parent_id else "",
+        category.name if category else "",
+        case.description,
+        case.address,
+        case.grid.name if case.grid_id else "",
+        case.region_code,
+        case.get_status_display(),
+        case.get_priority_display(),
+        _local(case.due_at),
+        str(ClockState(state).label) if state else "",
+        case.department.name if case.department_id else "",
+        mask_name(case.reporter_name),
+        mask_phone(case.reporter_phone),
+        _local(case.closed_at),
+    ]
