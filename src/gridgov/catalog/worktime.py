@@ -119,7 +119,7 @@ class WorkCalendar:
         self.workdays = array("q", compress(range(day_count), flags))
 
     # -- instant <-> working clock ------------------------------------------------------
-    def _local(self, moment):
+    def to_local(self, moment):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("working-time functions need timezone-aware datetimes")
         return moment.astimezone(self.tz)
@@ -132,7 +132,7 @@ class WorkCalendar:
 
     def reading(self, moment):
         """Office microseconds from FIRST_DAY 00:00 to `moment`."""
-        return self.local_reading(self._local(moment))
+        return self.local_reading(self.to_local(moment))
 
     def local_reading(self, local):
         index = self._day_index(local.date())
@@ -173,7 +173,7 @@ class WorkCalendar:
         return midnight + dt.timedelta(microseconds=time_us)
 
     def is_working_time(self, moment):
-        local = self._local(moment)
+        local = self.to_local(moment)
         index = self._day_index(local.date())
         if self.rank[index + 1] == self.rank[index]:
             return False
@@ -217,8 +217,8 @@ def _duration_us(value, unit, calendar):
         value = Decimal(str(value))
     if value < 0:
         raise ValueError("a time limit cannot be negative")
-    hours_us = value * (calendar.day_length if unit == TimeUnit.WORKING_DAYS else _US_PER_HOUR)
-    return int(round(hours_us))
+    unit_us = calendar.day_length if unit == TimeUnit.WORKING_DAYS else _US_PER_HOUR
+    return int(round(value * unit_us))
 
 
 def add_time(start, value, unit):
@@ -228,8 +228,8 @@ def add_time(start, value, unit):
     amount = _duration_us(value, unit, calendar)
     if unit == TimeUnit.NATURAL_HOURS:
         # Absolute time: add in UTC so a (historical) DST change cannot shift the result.
-        return (calendar._local(start).astimezone(_UTC) + dt.timedelta(microseconds=amount)).astimezone(calendar.tz)
-    local_start = calendar._local(start)
+        return (calendar.to_local(start).astimezone(_UTC) + dt.timedelta(microseconds=amount)).astimezone(calendar.tz)
+    local_start = calendar.to_local(start)
     return max(local_start, calendar.instant(calendar.local_reading(local_start) + amount))
 
 
@@ -252,9 +252,9 @@ def fraction_point(start, due, unit, fraction):
     """
     unit = _unit(unit)
     calendar = work_calendar()
-    local_start = calendar._local(start)
+    local_start = calendar.to_local(start)
     if unit == TimeUnit.NATURAL_HOURS:
-        return local_start + (calendar._local(due) - local_start) * fraction
+        return local_start + (calendar.to_local(due) - local_start) * fraction
     begin, end = calendar.reading(start), calendar.reading(due)
     return max(local_start, calendar.instant(begin + int(round((end - begin) * fraction))))
 
