@@ -7,7 +7,7 @@ the user's scope is a 404 whatever the URL. State changes go through the service
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -66,6 +66,22 @@ def reveal_reporter(request, pk):
     if request.headers.get("HX-Request"):
         return render(request, "cases/_reporter.html", {"case": case, "revealed": True, "can_reveal": True})
     return render_detail(request, case, revealed=True)
+
+
+@login_required
+@require_GET
+def case_photo(request, pk, attachment_pk):
+    """A photo of a case, for those who may see the case (media files are not public)."""
+    case = get_visible_case(request.user, pk)
+    attachment = get_object_or_404(case.attachments.all(), pk=attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("photo file missing") from None
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Each fixture user costs a full PBKDF2 run otherwise (seconds on a busy machine)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def login():
     def factory(user):

@@ -12,6 +12,12 @@ from gridgov.org.roles import Role
 pytestmark = pytest.mark.django_db
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Each fixture user costs a full PBKDF2 run otherwise (seconds on a busy machine)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PHONE = "13812345678"
 
 
@@ -143,10 +149,28 @@ def test_dispatch_form_preselects_the_default_department(login, staff, flow, dep
 def test_photos_show_on_the_page_and_in_the_timeline(login, staff, flow, media):
     case = flow.to("handling")
     services.submit_handling(case, staff.handler, note="已清理", photos=[image_bytes()])
-    html = page(login(staff.inspector), case)
+    client = login(staff.inspector)
+    html = page(client, case)
     attachment = case.attachments.get()
-    assert html.count(attachment.file.url) == 4  # gallery and timeline, link and image each
+    url = f"/cases/{case.pk}/photos/{attachment.pk}/"
+    assert html.count(url) == 4  # gallery and timeline, link and image each
+    assert attachment.file.url not in html  # never the raw media path
     assert "处置照片" in html
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert "private" in response["Cache-Control"]
+
+
+def test_photos_are_only_served_within_scope(login, staff, flow, media):
+    case = flow.to("handling")
+    services.submit_handling(case, staff.handler, note="已清理", photos=[image_bytes()])
+    other = flow.new()
+    attachment = case.attachments.get()
+    assert login(staff.far_inspector).get(f"/cases/{case.pk}/photos/{attachment.pk}/").status_code == 404
+    # a photo is reached only through its own case
+    assert login(staff.inspector).get(f"/cases/{other.pk}/photos/{attachment.pk}/").status_code == 404
+    assert Client().get(f"/cases/{case.pk}/photos/{attachment.pk}/").status_code == 302
 
 
 def test_detail_queries_do_not_grow_with_history(login, staff, flow, media, django_assert_max_num_queries):

@@ -6,6 +6,13 @@ from django.test import Client
 from gridgov.cases.tests.conftest import categories, flow, media, other_department, staff  # noqa: F401
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Each fixture user costs a full PBKDF2 run otherwise (seconds on a busy machine)."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture
