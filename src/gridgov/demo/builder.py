@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from gridgov.geo.models import Region
+from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
 
 from . import DEMO_SUBDISTRICT_CODE
 from .geography import build_geography
@@ -40,14 +41,17 @@ def demo_exists():
 
 def build_demo(options):
     """Build the whole demo. Each part draws from its own Random so they stay independent."""
+    now = anchor_now(options.today)
     with transaction.atomic():
         geography = build_geography(random.Random(f"{options.seed}-geography"))
         organisation = build_organisation(geography, random.Random(f"{options.seed}-organisation"))
+        # The big screen's own demo data: cameras over the grids, monthly indicators.
+        seed_demo_cameras(now=now)
+        seed_demo_indicators(today=now.date())
     path, text = write_logins(organisation.logins, options.logins_file)
     result = DemoResult(geography, organisation, path, text)
     if options.cases:
         result.history = build_history(
-            geography, organisation, seed=options.seed, count=options.cases, now=anchor_now(options.today),
-            progress=options.progress,
+            geography, organisation, seed=options.seed, count=options.cases, now=now, progress=options.progress
         )
     return result

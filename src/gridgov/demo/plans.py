@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from gridgov.cases.models import Channel, Status
-from gridgov.catalog import worktime
+from gridgov.catalog import sla, worktime
+from gridgov.catalog.models import TimeUnit
 from gridgov.geo.models import GridType
 
 from . import texts
@@ -142,7 +143,10 @@ class Planner:
         for i in range(held):
             fate = self._held_fate(HELD_STATUSES[i % len(HELD_STATUSES)], i)
             channel = Channel.HOTLINE if fate.stays_unplaced else self._weighted_channel()
-            plans.append(self._case(self._recent_moment(), channel, fate, forced=True))
+            plan = self._case(self._recent_moment(), channel, fate, forced=True)
+            if fate.hold == Status.HANDLING and (i // len(HELD_STATUSES)) % 2 == 0:
+                plan.created_at = self._moment_in_warning(plan.category)
+            plans.append(plan)
         plans.sort(key=lambda plan: plan.created_at)
         for serial, plan in enumerate(plans):
             plan.serial = serial
@@ -182,6 +186,22 @@ class Planner:
     def _recent_moment(self):
         """Between 20 minutes and two days before now."""
         return self.now - dt.timedelta(minutes=self.rng.uniform(20, 48 * 60))
+
+    def _moment_in_warning(self, category):
+        """A creation time that puts the handling clock in its warning band (70-100%) now.
+
+        Bisects over the start: the later the start, the less of the limit is used now.
+        Dispatch follows creation by about half a working hour, hence the small lead.
+        """
+        value, unit = sla.clock_limit("handle", category)
+        target = self.rng.uniform(0.75, 0.92)
+        early, late = self.now - dt.timedelta(days=60), self.now
+        for _ in range(30):
+            start = early + (late - early) / 2
+            used = worktime.elapsed_fraction(start, worktime.add_time(start, value, unit), unit, self.now)
+            early, late = (start, late) if used > target else (early, start)
+        lead = dt.timedelta(minutes=30 if unit == TimeUnit.NATURAL_HOURS else 0)
+        return early - lead
 
     def _stalled_moment(self):
         days_back = self.rng.randint(4, 20)
@@ -248,10 +268,10 @@ class Planner:
             park=r() < 0.008,
             unpark=r() < 0.4,
             supervise=r() < 0.03,
-            late_dispatch=r() < 0.06,
-            late_sign=r() < 0.08,
-            late_handling=r() < 0.10,
-            late_verify=r() < 0.05,
+            late_dispatch=r() < 0.03,
+            late_sign=r() < 0.04,
+            late_handling=r() < 0.07,
+            late_verify=r() < 0.02,
         )
         if r() < 0.85:
             fate.rating = self._rating(fate)
