@@ -43,6 +43,7 @@ class Workbench:
     departments: list = field(default_factory=list)
     status_counts: list = field(default_factory=list)
     show_intake_link: bool = False
+    figures: list = field(default_factory=list)  # extra (label, value) cards beside the queues
 
     def add(self, panel):
         if all(existing.key != panel.key for existing in self.panels):
@@ -57,7 +58,7 @@ def build_workbench(user, now=None):
     cases = Case.objects.restrict(user, "view").select_related("category", "grid", "department")
     bench = Workbench()
     if everything or Role.INTAKE_CLERK in roles:
-        _intake_panels(bench, user, cases)
+        _intake_panels(bench, user, cases, now)
     if everything or roles & DISPATCH_ROLES:
         _dispatch_panels(bench, user, cases, now)
     if everything or Role.SHIFT_LEAD in roles:
@@ -84,8 +85,11 @@ def _take(queryset, limit=None):
     return rows, total
 
 
-def _intake_panels(bench, user, cases):
+def _intake_panels(bench, user, cases, now):
     bench.show_intake_link = True
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    registered_today = cases.filter(reported_by=user, created_at__gte=today).count()
+    bench.figures.append((_("Registered by me today"), registered_today))
     rows, total = _take(cases.filter(reported_by=user).order_by("-created_at", "-id"), RECENT_LIMIT)
     bench.add(Panel("my_intakes", _("My recent intakes"), rows, total, empty_text=_("You have not registered any case yet.")))
     to_rate = cases.filter(status=Status.CLOSED, rating__isnull=True).order_by("-closed_at", "-id")

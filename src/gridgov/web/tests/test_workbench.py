@@ -143,6 +143,7 @@ def test_intake_clerk_sees_recent_intakes_and_records_ratings(login, staff, flow
     html = client.get("/").content.decode()
     assert mine.number in panel(html, "my_intakes")
     assert 'href="/cases/new/"' in html  # the intake form is linked
+    assert re.search(r'stat__value">(\d+)</div><div class="stat__label">今日登记', html)
     assert numbers_in(panel(html, "to_rate")) == [closed.number]
     client.post(f"/cases/{closed.pk}/act/rate/", {"version": closed.version, "rating": "3", "next": "/"})
     closed.refresh_from_db()
