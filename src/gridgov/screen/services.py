@@ -100,14 +100,14 @@ def set_camera_status(camera, *, online, at=None):
     """Record a camera going on- or offline (from the video platform's heartbeat)."""
     at = at or timezone.now()
     with transaction.atomic():
-        camera = Camera.objects.select_for_update().select_related("grid").get(pk=camera.pk)
+        camera = Camera.objects.select_for_update().get(pk=camera.pk)
         changed = camera.online != online
         camera.online = online
         if online:
             camera.last_seen_at = at
         camera.save(update_fields=["online", "last_seen_at"])
         if changed:
-            region_code = camera.grid.code if camera.grid_id else ""
+            region_code = Region.objects.filter(pk=camera.grid_id).values_list("code", flat=True).first() or ""
             publish(
                 "camera",
                 {"id": camera.pk, "code": camera.code, "name": camera.name, "online": online, "at": at.isoformat()},
