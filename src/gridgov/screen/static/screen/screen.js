@@ -89,6 +89,7 @@
       if (!state.source) connect();
     } catch (error) {
       if (error.denied) return deny();
+      console.error("screen: overview failed", error);
       setLive("reconnecting");
     }
   }
@@ -251,7 +252,7 @@
     const rows = e.urgent.concat(e.alarms)
       .filter((r) => !seen.has(r.id) && seen.add(r.id))
       .sort((a, b) => b.created_at.localeCompare(a.created_at))
-      .slice(0, 5);
+      .slice(0, 4);
     fillList("#list-alarms", rows.map((r) => caseItem(r, r.priority >= 4 ? "bad" : "")), T.no_data);
   }
 
