@@ -25,6 +25,9 @@ urlpatterns = [
     path("", include("gridgov.web.urls")),
 ]
 
+# Unknown /api/ addresses answer in the API's JSON error format.
+handler404 = "gridgov.core.api.not_found"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -1,8 +1,9 @@
 """API plumbing shared by every app: pagination and the JSON error format."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -59,3 +60,58 @@ def exception_handler(exc, context):
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     response.data = {"code": code, "message": str(detail), "fields": {}}
     return response
+
+
+def not_found(request, exception=None):
+    """handler404: JSON in the error format under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=404)
+    return page_not_found(request, exception)
+
+
+# --- OpenAPI ----------------------------------------------------------------------------
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every refusal: a machine code, a message for people and the fields at fault.",
+    "properties": {
+        "code": {"type": "string", "example": "validation_failed"},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["code", "message", "fields"],
+}
+ERROR_RESPONSES = {
+    "400": "Invalid input; `fields` names each field at fault.",
+    "401": "Not signed in (send `Authorization: Token <key>`).",
+    "403": "Your role, department or scope does not allow this.",
+    "404": "Not found, or not visible to you.",
+    "409": "Not allowed in the current state, or the record changed since you read it.",
+    "415": "Unsupported content type of the request body.",
+    "429": "Too many requests (e.g. sign-in lockout).",
+}
+_BODY_METHODS = {"post", "put", "patch"}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the error format to every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"schema": {"$ref": "#/components/schemas/Error"}}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            # Errors come out of the operation's own renderers (e.g. application/geo+json).
+            media_types = _success_media_types(responses) or ["application/json"]
+            for code, description in ERROR_RESPONSES.items():
+                if code in ("409", "415") and method not in _BODY_METHODS:
+                    continue
+                response = responses.setdefault(code, {"description": description})
+                response.setdefault("content", {media_type: error for media_type in media_types})
+    return result
+
+
+def _success_media_types(responses):
+    for code, response in responses.items():
+        if str(code).startswith("2") and response.get("content"):
+            return list(response["content"])
+    return []
+
