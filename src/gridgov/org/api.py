@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.authtoken.models import Token
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -79,6 +81,7 @@ def role_codes(user):
 class StaffSerializer(serializers.ModelSerializer):
     roles = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
+    email = serializers.CharField(read_only=True)  # may be blank, so not documented as format "email"
     scope = RegionRefSerializer(read_only=True, allow_null=True)
     department = DepartmentRefSerializer(read_only=True, allow_null=True)
 
@@ -158,6 +161,8 @@ class ReadCreateUpdateViewSet(
     """List, detail, create and PATCH; there is no delete (set is_active instead)."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # `q` in the FilterSets is the search; no separate ?search= parameter.
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
 
 
 @extend_schema_view(

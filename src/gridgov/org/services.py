@@ -85,7 +85,7 @@ def _check_department_type(value):
 # --- Staff --------------------------------------------------------------------------------
 
 
-def create_staff(actor, *, username, password, display_name="", phone="", email="", scope=None,
+def create_staff(actor, *, username, password="", display_name="", phone="", email="", scope=None,
                  department=None, roles=(), is_active=True):
     require(actor, "user.change")
     values = _clean_fields(
