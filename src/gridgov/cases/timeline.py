@@ -15,7 +15,7 @@ import json
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from .models import CaseAttachment, CaseEvent
+from .models import Case, CaseAttachment, CaseEvent
 
 _UTC = dt.timezone.utc
 
@@ -76,8 +76,12 @@ def append_event(
 
 
 # -- verifying -----------------------------------------------------------------------------
-def chain_problems(case_number, events, attachment_hashes):
-    """Descriptions of what is wrong with the ordered `events` of one case ([] if intact)."""
+def chain_problems(case_number, events, attachment_hashes, expected_count):
+    """Descriptions of what is wrong with the ordered `events` of one case ([] if intact).
+
+    Every transition bumps `Case.version` and writes one event, so a case of version N has
+    events 1..N: this also catches a cut-off tail, which a hash chain alone cannot see.
+    """
     problems = []
     prev_hash = ""
     for expected_seq, event in enumerate(events, start=1):
@@ -89,8 +93,8 @@ def chain_problems(case_number, events, attachment_hashes):
         if event_hash(event.prev_hash, payload) != event.hash:
             problems.append(f"seq {event.seq}: contents do not match the stored hash")
         prev_hash = event.hash
-    if not events:
-        problems.append("no events")
+    if len(events) != expected_count:
+        problems.append(f"{len(events)} events for case version {expected_count} (events are missing)")
     return problems
 
 
@@ -104,15 +108,16 @@ def _attachment_hashes(case_ids):
 
 def verify_chain(case):
     """True when the timeline of `case` is complete and unaltered."""
+    number, version = Case.objects.filter(pk=case.pk).values_list("number", "version").get()
     events = list(CaseEvent.objects.filter(case_id=case.pk).order_by("seq"))
-    return not chain_problems(case.number, events, _attachment_hashes([case.pk]))
+    return not chain_problems(number, events, _attachment_hashes([case.pk]), version)
 
 
 def broken_chains(cases, chunk_size=500):
     """Yield (case_number, problems) for every case in the `cases` queryset whose chain is broken."""
-    ids_and_numbers = cases.order_by("pk").values_list("pk", "number")
+    rows = cases.order_by("pk").values_list("pk", "number", "version")
     batch = []
-    for row in ids_and_numbers.iterator(chunk_size=chunk_size):
+    for row in rows.iterator(chunk_size=chunk_size):
         batch.append(row)
         if len(batch) == chunk_size:
             yield from _check_batch(batch)
@@ -122,13 +127,12 @@ def broken_chains(cases, chunk_size=500):
 
 
 def _check_batch(batch):
-    numbers = dict(batch)
-    events_by_case = {pk: [] for pk in numbers}
-    for event in CaseEvent.objects.filter(case_id__in=numbers).order_by("case_id", "seq"):
+    events_by_case = {pk: [] for pk, _number, _version in batch}
+    for event in CaseEvent.objects.filter(case_id__in=events_by_case).order_by("case_id", "seq"):
         events_by_case[event.case_id].append(event)
-    hashes = _attachment_hashes(list(numbers))
-    for pk, number in numbers.items():
-        problems = chain_problems(number, events_by_case[pk], hashes)
+    hashes = _attachment_hashes(list(events_by_case))
+    for pk, number, version in batch:
+        problems = chain_problems(number, events_by_case[pk], hashes, version)
         if problems:
             yield number, problems
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import os
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -51,8 +52,20 @@ def other_department(db):
 
 
 @pytest.fixture
-def staff(region_tree, department, other_department, make_user):
+def quick_user(make_user):
+    """make_user without a password: hashing one costs seconds on a busy machine."""
+
+    def factory(roles=(), **extra):
+        extra.setdefault("password", None)
+        return make_user(roles, **extra)
+
+    return factory
+
+
+@pytest.fixture
+def staff(region_tree, department, other_department, quick_user):
     district, subdistrict = region_tree["district"], region_tree["subdistrict"]
+    make_user = quick_user
     return SimpleNamespace(
         clerk=make_user([Role.INTAKE_CLERK], scope=district),
         dispatcher=make_user([Role.DISPATCHER], scope=district),
@@ -79,6 +92,13 @@ def image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save_options):
     buffer = io.BytesIO()
     mode = "RGBA" if fmt in ("PNG", "WEBP") and save_options.pop("alpha", False) else "RGB"
     Image.new(mode, size, color).save(buffer, format=fmt, **save_options)
+    return buffer.getvalue()
+
+
+def noise_image_bytes(fmt="PNG", size=(400, 400)):
+    """An incompressible image: random pixels."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format=fmt)
     return buffer.getvalue()
 
 

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("numbers", nargs="*", help="case numbers to check (default: every case)")
 
-    def handle(self, *numbers, **options):
+    def handle(self, *args, **options):
+        numbers = options["numbers"]
         cases = Case.objects.all()
         if numbers:
             cases = cases.filter(number__in=numbers)
