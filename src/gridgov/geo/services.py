@@ -216,6 +216,8 @@ def _check_grid_type(level, grid_type, errors):
 def _check_households(households, errors):
     if households in (None, ""):
         return 0
+    if isinstance(households, str) and households.strip().isdigit():
+        households = int(households)  # GIS tools often export numbers as text
     if isinstance(households, bool) or not isinstance(households, int) or households < 0:
         errors.add("households", _("Enter a whole number of 0 or more."), "invalid_number")
         return 0

@@ -140,6 +140,10 @@ def test_bad_fields_are_named(roomy_tree, overrides, field, code):
     assert code in (info.value.code, "validation_failed")
 
 
+def test_households_as_digit_text(roomy_tree):
+    assert validate_region(**grid_values(households=" 42 "))["households"] == 42
+
+
 def test_several_problems_reported_together(roomy_tree):
     with pytest.raises(ValidationFailed) as info:
         validate_region(**grid_values(name="", grid_type="", households=-5))
