@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from gridgov.catalog.models import Category
+from gridgov.catalog.standard import load_standard_categories
 from gridgov.geo.models import Region
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
 
@@ -43,6 +45,8 @@ def build_demo(options):
     """Build the whole demo. Each part draws from its own Random so they stay independent."""
     now = anchor_now(options.today)
     with transaction.atomic():
+        if not Category.objects.exists():  # emptied by `flush`; the migration loaded them once
+            load_standard_categories()
         geography = build_geography(random.Random(f"{options.seed}-geography"))
         organisation = build_organisation(geography, random.Random(f"{options.seed}-organisation"))
         # The big screen's own demo data: cameras over the grids, monthly indicators.

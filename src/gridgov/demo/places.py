@@ -15,27 +15,21 @@ COMMUNITY_PLACES = {
 }
 EDGE_MARGIN = 0.00002  # degrees, about 2 m
 SPOTS = ("东门", "西门", "南门", "北门", "门口", "路口", "停车场", "垃圾桶旁", "公交站", "绿化带", "沿街商铺前")
-ESTATE_SPOTS = ("楼下", "楼道", "东侧", "西侧", "南侧", "北侧", "车棚", "小广场")
+ESTATE_SPOTS = ("楼下", "东侧", "西侧", "南侧", "北侧", "车棚", "小广场")
 
 
 def places_of(community_name):
     return COMMUNITY_PLACES.get(community_name, (("南村小区",), ("南村路",)))
 
 
-def address_in(rng, community_name):
-    """An address in the community: a building in an estate, or a number on a road."""
+def place_in(rng, community_name):
+    """(address, spoken place) in the community, e.g. ("象霞小区3号楼", "象霞小区3号楼东侧")."""
     estates, roads = places_of(community_name)
     if rng.random() < 0.55:
-        return f"{rng.choice(estates)}{rng.randint(1, 24)}号楼"
-    return f"{rng.choice(roads)}{rng.randint(1, 180)}号"
-
-
-def place_phrase(rng, community_name):
-    """A spoken place for descriptions, e.g. "象霞小区3号楼楼下" or "南村路路口"."""
-    estates, roads = places_of(community_name)
-    if rng.random() < 0.5:
-        return f"{rng.choice(estates)}{rng.randint(1, 24)}号楼{rng.choice(ESTATE_SPOTS)}"
-    return f"{rng.choice(roads)}{rng.choice(SPOTS)}"
+        address = f"{rng.choice(estates)}{rng.randint(1, 24)}号楼"
+        return address, address + rng.choice(ESTATE_SPOTS)
+    road = rng.choice(roads)
+    return f"{road}{rng.randint(1, 180)}号", road + rng.choice(SPOTS)
 
 
 def random_point_in(rng, polygon):

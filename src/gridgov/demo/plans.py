@@ -17,7 +17,7 @@ from gridgov.geo.models import GridType
 
 from . import texts
 from .names import NameMaker, resident_phone
-from .places import address_in, place_phrase, point_outside, random_point_in
+from .places import place_in, point_outside, random_point_in
 
 HISTORY_DAYS = 365
 
@@ -232,7 +232,7 @@ class Planner:
             grid = None
         else:
             lon, lat = random_point_in(self.rng, self.geography.shapes[grid.code])
-        place = place_phrase(self.rng, community_name)
+        address, place = place_in(self.rng, community_name)
         plan = CasePlan(
             created_at=moment,
             channel=channel,
@@ -241,7 +241,7 @@ class Planner:
             lon=lon,
             lat=lat,
             community_name=community_name,
-            address=address_in(self.rng, community_name),
+            address=address,
             description=texts.describe(self.rng, category.name, place),
             fate=fate,
             forced=forced,

@@ -35,7 +35,10 @@ class Command(BaseCommand):
         if options["cases"] < 0:
             raise CommandError("--cases must be zero or more.")
         if demo_exists():
-            self.stdout.write(f"The demo subdistrict {DEMO_SUBDISTRICT_NAME} already exists; nothing to do.")
+            self.stdout.write(
+                f"The demo subdistrict {DEMO_SUBDISTRICT_NAME} already exists; nothing to do. To build it "
+                "afresh, empty the database first: gridgov flush --noinput && gridgov seed --demo"
+            )
             return
         started = time.monotonic()
         result = build_demo(
