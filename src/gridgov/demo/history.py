@@ -4,8 +4,11 @@ Every step goes through the service that the UI and API use, so the seeded timel
 obey the same rules: roles and scopes, status checks, clocks, the hash-chained events.
 Steps happen in office time (add_time in working hours; natural hours for urgent classes)
 and stop at "now": a case whose next step would lie in the future stays open where it is.
-Cases are replayed in creation order, many per transaction, which is what makes 20,000
-cases affordable.
+Cases are replayed in creation order (so case numbers follow time), 200 per transaction.
+
+Cost: every transition is a full service call, about 9 queries and some 6 ms of CPU on a
+small 2-core machine, so a case costs about 45 ms and 20,000 cases about a quarter of an
+hour. That is the price of timelines that passed the same checks as real ones.
 """
 
 import datetime as dt
@@ -101,7 +104,6 @@ class Replayer:
         self.geography = geography
         self.org = organisation
         self.now = now
-        self.grids_by_code = {grid.code: grid for grid in geography.grids}
 
     # -- who -----------------------------------------------------------------------------
     def _any(self, role):

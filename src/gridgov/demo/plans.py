@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from gridgov.cases.models import Channel, Status
 from gridgov.catalog import sla, worktime
-from gridgov.catalog.models import TimeUnit
 from gridgov.geo.models import GridType
 
 from . import texts
@@ -185,7 +184,7 @@ class Planner:
 
     def _recent_moment(self):
         """Between 20 minutes and two days before now."""
-        return self.now - dt.timedelta(minutes=self.rng.uniform(20, 48 * 60))
+        return (self.now - dt.timedelta(minutes=self.rng.uniform(20, 48 * 60))).replace(microsecond=0)
 
     def _moment_in_warning(self, category):
         """A creation time that puts the handling clock in its warning band (70-100%) now.
@@ -200,8 +199,7 @@ class Planner:
             start = early + (late - early) / 2
             used = worktime.elapsed_fraction(start, worktime.add_time(start, value, unit), unit, self.now)
             early, late = (start, late) if used > target else (early, start)
-        lead = dt.timedelta(minutes=30 if unit == TimeUnit.NATURAL_HOURS else 0)
-        return early - lead
+        return (early - dt.timedelta(minutes=30)).replace(microsecond=0)
 
     def _stalled_moment(self):
         days_back = self.rng.randint(4, 20)
