@@ -111,7 +111,8 @@
     $("#scope-name").textContent = data.scope.name;
     renderGovernance(data.governance, data.definitions);
     renderFunnel(data.governance.funnel, data.window.days);
-    renderChannels(data.governance.today.by_channel);
+    renderBars("chart-channels", data.governance.today.by_channel);
+    renderBars("chart-statuses", data.governance.today.by_status);
     renderClocks(data.governance.clocks);
     renderMap(data.map);
     renderTrends(data.trends);
@@ -176,9 +177,9 @@
     });
   }
 
-  function renderChannels(byChannel) {
-    const rows = byChannel.slice().reverse();
-    chart("chart-channels").setOption({
+  function renderBars(chartId, counts) {
+    const rows = counts.slice().reverse();
+    chart(chartId).setOption({
       grid: { left: rem(8.5), right: rem(3), top: rem(0.5), bottom: rem(0.5) },
       xAxis: { type: "value", ...axisStyle(), axisLabel: { show: false } },
       yAxis: { type: "category", data: rows.map((r) => r.label), ...axisStyle(), axisLabel: { color: COLORS.text, fontSize: rem(1.1) } },
@@ -394,9 +395,10 @@
     },
 
     loadColor(open, max) {
+      // Five equal steps from 1 to the busiest grid; an empty grid stays dark.
       if (!open) return "#0d2f57";
       const scale = ["#145c9e", "#1f8fd0", "#f0c04a", "#ff8a3d", "#ff4d57"];
-      return scale[Math.min(scale.length - 1, Math.floor((open / Math.max(max, 1)) * scale.length))];
+      return scale[Math.min(scale.length - 1, Math.floor(((open - 1) / Math.max(max, 1)) * scale.length))];
     },
 
     drawAreas() {
