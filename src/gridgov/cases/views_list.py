@@ -30,6 +30,7 @@ from gridgov.web.models import SavedFilter
 
 from .clocks import clock_state
 from .filters import CaseFilterSet
+from .list_widgets import FastCheckboxes, FastSelect, FastYesNo
 from .models import Case, ClockState
 
 PAGE_SIZES = (20, 50, 100)
@@ -71,38 +72,44 @@ def _valid_sort(sort):
     return sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
 
 
-YES_NO_ALL = [("", _lazy("All")), ("true", _lazy("Yes")), ("false", _lazy("No"))]
-
-
 class CaseListFilterSet(CaseFilterSet):
-    """The API's CaseFilterSet with widgets for a page: checkboxes for multiple choices,
-    date pickers, and region/grid choices limited to the user's own area."""
+    """The API's CaseFilterSet with widgets for a page: drop-downs of checkboxes for multiple
+    choices, date pickers, and region/grid choices limited to the user's own area."""
 
     region = django_filters.ChoiceFilter(
         label=_lazy("Region"), field_name="region_code", lookup_expr="startswith", choices=()
     )
 
     PRIMARY = ("q", "status", "clock_state", "major_category", "category", "region", "created_after", "created_before")
+    SELECTS = ("clock_state", "major_category", "category", "region", "kind", "grid", "department")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         areas = Region.objects.restrict(user, "view")
         self.filters["region"].extra["choices"] = _region_choices(areas)
         self.filters["grid"].queryset = areas.grids()
+        for name in self.SELECTS:
+            self.filters[name].extra.update(widget=FastSelect, empty_label=_lazy("All"))
         for name in ("status", "channel", "priority"):
-            self.filters[name].extra["widget"] = forms.CheckboxSelectMultiple
+            self.filters[name].extra["widget"] = FastCheckboxes
+        for name in ("supervised", "needs_placement"):
+            self.filters[name].extra["widget"] = FastYesNo
         for name in ("created_after", "created_before"):
             self.filters[name].extra["widget"] = forms.DateInput(attrs={"type": "date"})
-        for name in ("clock_state", "major_category", "category", "region", "kind", "grid", "department"):
-            self.filters[name].extra["empty_label"] = _lazy("All")
-        for name in ("supervised", "needs_placement"):
-            self.filters[name].extra["widget"] = forms.Select(choices=YES_NO_ALL)
 
     def primary_fields(self):
-        return [self.form[name] for name in self.PRIMARY]
+        return [_shown(self.form[name]) for name in self.PRIMARY]
 
     def more_fields(self):
-        return [field for field in self.form if field.name not in self.PRIMARY]
+        return [_shown(field) for field in self.form if field.name not in self.PRIMARY]
+
+
+def _shown(bound_field):
+    """A form field as the template shows it: drop-downs of checkboxes list their choices."""
+    widget = bound_field.field.widget
+    multiple = isinstance(widget, FastCheckboxes)
+    summary = " ".join(widget.selected_labels(bound_field.value())) if multiple else ""
+    return {"field": bound_field, "multiple": multiple, "summary": summary, "name": bound_field.name}
 
 
 def _region_choices(areas):
@@ -175,12 +182,14 @@ def case_list(request):
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     now = timezone.now()
+    clock_labels = {**{state.value: state.label for state in ClockState}, "none": _("No clock")}
     for case in rows:
         case.clock = clock_state(case, now) or "none"
+        case.clock_label = clock_labels[case.clock]
     total = capped_count(queryset) if rows or page == 1 else 0
     context = {
         "filterset": filterset,
-        "more_active": any(request.GET.get(field.name) for field in filterset.more_fields()),
+        "more_active": any(request.GET.get(shown["name"]) for shown in filterset.more_fields()),
         "cases": rows,
         "sort": sort,
         "page": page,
