@@ -3,7 +3,8 @@
 import pytest
 from django.test import Client
 
-from gridgov.cases.tests.conftest import categories, flow, media, other_department, staff  # noqa: F401
+# Every fixture of the cases tests (staff, categories, flow, media, ...), whatever they depend on.
+from gridgov.cases.tests.conftest import *  # noqa: F401,F403
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,10 +4,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from gridgov.org.roles import Role
 from gridgov.web import navigation
 from gridgov.web.navigation import NavItem
 
 pytestmark = pytest.mark.django_db
+
+PASSWORD = "pass-1234"
 
 
 def nav_labels(response):
@@ -31,25 +34,31 @@ def test_sign_in_page_is_chinese_even_for_an_english_browser():
     assert "用户名" in html
 
 
-def test_sign_in_with_password_lands_on_workbench(staff):
+@pytest.fixture
+def dispatcher(make_user, region_tree):
+    """A dispatcher with the password "pass-1234" (the shared staff fixture has none)."""
+    return make_user([Role.DISPATCHER], scope=region_tree["subdistrict"], password=PASSWORD)
+
+
+def test_sign_in_with_password_lands_on_workbench(dispatcher):
     client = Client()
-    response = client.post("/login/", {"username": staff.dispatcher.username, "password": "pass-1234"})
+    response = client.post("/login/", {"username": dispatcher.username, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert "我的工作台" in client.get("/").content.decode()
 
 
-def test_wrong_password_is_refused_with_a_chinese_message(staff):
-    response = Client().post("/login/", {"username": staff.dispatcher.username, "password": "wrong"})
+def test_wrong_password_is_refused_with_a_chinese_message(dispatcher):
+    response = Client().post("/login/", {"username": dispatcher.username, "password": "wrong"})
     assert response.status_code == 200
     assert "请输入一个正确的" in response.content.decode()
 
 
-def test_lockout_after_repeated_failures_even_with_the_right_password(staff):
+def test_lockout_after_repeated_failures_even_with_the_right_password(dispatcher):
     client = Client()
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/login/", {"username": staff.dispatcher.username, "password": "wrong"})
-    response = client.post("/login/", {"username": staff.dispatcher.username, "password": "pass-1234"})
+        client.post("/login/", {"username": dispatcher.username, "password": "wrong"})
+    response = client.post("/login/", {"username": dispatcher.username, "password": PASSWORD})
     html = response.content.decode()
     assert response.status_code == 429
     assert "账号已暂时锁定" in html
@@ -57,11 +66,12 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(staff):
     assert "_auth_user_id" not in client.session
 
 
-def test_lockout_is_per_username(staff):
+def test_lockout_is_per_username(dispatcher, make_user, region_tree):
+    colleague = make_user([Role.SHIFT_LEAD], scope=region_tree["subdistrict"], password=PASSWORD)
     client = Client()
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/login/", {"username": staff.dispatcher.username, "password": "wrong"})
-    response = client.post("/login/", {"username": staff.lead.username, "password": "pass-1234"})
+        client.post("/login/", {"username": dispatcher.username, "password": "wrong"})
+    response = client.post("/login/", {"username": colleague.username, "password": PASSWORD})
     assert response.status_code == 302
 
 
@@ -109,8 +119,6 @@ def test_scope_is_shown(login, staff, region_tree, department):
 
 
 def test_role_names_are_shown_in_chinese(login, staff, make_user, region_tree):
-    from gridgov.org.roles import Role
-
     user = make_user([Role.DISPATCHER, Role.SHIFT_LEAD], scope=region_tree["subdistrict"])
     html = login(user).get("/").content.decode()
     assert "派遣员" in html and "值班长" in html
