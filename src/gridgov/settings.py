@@ -99,10 +99,16 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 SQLITE_PATH = VAR_DIR / "gridgov.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# A worker keeps its connection between requests (SQLite too: opening it and running the
+# PRAGMAs below costs more CPU than a small request, bench/server_choice.py). `gridgov
+# serve` sets 0 for the ASGI server, whose requests may run on changing threads.
+CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", 60))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+    # The embedded default keeps its database under var/, created on first use.
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "CONN_MAX_AGE": CONN_MAX_AGE}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
@@ -150,7 +156,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "gridgov.org.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

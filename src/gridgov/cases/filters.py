@@ -27,6 +27,20 @@ def major_category_choices():
     return sorted(choices.items())
 
 
+# Querysets as functions: a FilterSet deep-copies its filters per request, and copying a
+# QuerySet costs far more than copying a function.
+def subcategories(request):
+    return Category.objects.filter(parent__isnull=False)
+
+
+def grids(request):
+    return Region.objects.grids()
+
+
+def departments(request):
+    return Department.objects.all()
+
+
 def start_of_day(day):
     """The first instant of a local calendar day (Asia/Shanghai by default)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
@@ -38,9 +52,7 @@ class CaseFilterSet(django_filters.FilterSet):
         label=_("Search"), method="filter_q", help_text=_("Number, description or address contains this text.")
     )
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
-    category = django_filters.ModelChoiceFilter(
-        label=_("Sub-category"), queryset=Category.objects.filter(parent__isnull=False).select_related("parent")
-    )
+    category = django_filters.ModelChoiceFilter(label=_("Sub-category"), queryset=subcategories)
     major_category = django_filters.ChoiceFilter(
         label=_("Major category"),
         choices=major_category_choices,
@@ -55,8 +67,8 @@ class CaseFilterSet(django_filters.FilterSet):
         lookup_expr="startswith",
         help_text=_("Cases in this region and everything below it, e.g. 370105001001."),
     )
-    grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=Region.objects.grids())
-    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.all())
+    grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=grids)
+    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=departments)
     clock_state = django_filters.ChoiceFilter(
         label=_("Deadline"),
         choices=ClockState.choices,

@@ -24,6 +24,7 @@ from gridgov.core.masking import mask_phone
 from gridgov.geo.models import Region
 
 from . import services
+from .authentication import HEAVY_REGION_FIELDS
 from .filters import DepartmentFilterSet, StaffFilterSet
 from .models import Department, DepartmentType, StaffRole, User
 from .permissions import ROLE_ACTIONS, allowed
@@ -218,8 +219,11 @@ class StaffViewSet(ReadCreateUpdateViewSet):
 
 
 def with_staff_relations(queryset):
-    return queryset.select_related("scope", "department").prefetch_related(
-        Prefetch("role_assignments", queryset=StaffRole.objects.only("id", "user_id", "role"))
+    """Scope (without its boundary polygon), department and roles, in two queries."""
+    return (
+        queryset.select_related("scope", "department")
+        .defer(*(f"scope__{field}" for field in HEAVY_REGION_FIELDS))
+        .prefetch_related(Prefetch("role_assignments", queryset=StaffRole.objects.only("id", "user_id", "role")))
     )
 
 

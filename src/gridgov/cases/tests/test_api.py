@@ -73,6 +73,19 @@ def test_list_query_count_does_not_grow_with_rows(api_client, staff, flow):
     assert many <= few <= 4  # the first call also loads the role set
 
 
+def test_list_rows_equal_the_documented_serializer(api_client, staff, flow, media):
+    from rest_framework.test import APIRequestFactory
+
+    from gridgov.cases.api import CaseListSerializer
+
+    cases = [flow.to("dispatched"), flow.new(point=None, actor=staff.dispatcher), flow.new(at=timezone.now())]
+    rows = {row["id"]: row for row in api_client(staff.dispatcher).get("/api/v1/cases/").json()["results"]}
+    request = APIRequestFactory().get("/")
+    for case in cases:
+        expected = CaseListSerializer(Case.objects.get(pk=case.pk), context={"request": request}).data
+        assert rows[case.pk] == expected
+
+
 # --- filters --------------------------------------------------------------------------------
 
 
@@ -225,10 +238,12 @@ def test_create_json(api_client, staff, categories):
     response = api_client(staff.clerk).post("/api/v1/cases/", new_case_body(category=categories.garbage.pk, reporter_phone="13800001111"))
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["status"] == "reported"
-    assert body["grid"]["code"].endswith("001001")
-    assert body["reporter"]["phone"] == "138****1111"
-    assert Case.objects.get(pk=body["id"]).reported_by == staff.clerk
+    case = Case.objects.get(pk=body["id"])
+    assert (body["status"], body["number"], body["version"]) == ("reported", case.number, 1)
+    assert body["grid_id"] == case.grid_id and case.grid.code.endswith("001001")
+    assert case.reported_by == staff.clerk
+    detail = api_client(staff.clerk).get(body["url"]).json()
+    assert detail["reporter"]["phone"] == "138****1111"
 
 
 def test_create_with_idempotency_key_header_returns_the_first_case(api_client, staff):
@@ -252,7 +267,8 @@ def test_create_multipart_with_photos(api_client, staff, media):
     photos = [SimpleUploadedFile(f"p{n}.png", image_bytes("PNG"), content_type="image/png") for n in range(2)]
     response = api_client(staff.clerk).post("/api/v1/cases/", {**new_case_body(), "photos": photos}, format="multipart")
     assert response.status_code == 201, response.json()
-    assert len(response.json()["attachments"]) == 2
+    detail = api_client(staff.clerk).get(response.json()["url"]).json()
+    assert len(detail["attachments"]) == 2
 
 
 def test_create_refuses_a_non_image(api_client, staff, media):

@@ -235,3 +235,27 @@ def test_token_refused_for_inactive_user(api_client, make_user):
     User.objects.filter(pk=user.pk).update(is_active=False, last_login=timezone.now())
     response = api_client().post("/api/v1/auth/token/", {"username": "gone", "password": "pass-1234"})
     assert response.status_code == 400
+
+
+def test_token_requests_do_not_load_the_scope_boundary(api_client, make_user, region_tree):
+    from rest_framework.authtoken.models import Token
+
+    user = make_user([Role.DISPATCHER], scope=region_tree["district"])
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me/").json()["scope"]["code"] == region_tree["district"].code
+    assert not any('"boundary"' in query["sql"] for query in queries), [q["sql"] for q in queries]
+
+
+def test_token_of_a_deactivated_user_is_refused(api_client, make_user):
+    from rest_framework.authtoken.models import Token
+
+    user = make_user([Role.DISPATCHER])
+    token = Token.objects.create(user=user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"

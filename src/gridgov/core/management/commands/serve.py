@@ -79,7 +79,10 @@ def _die_with_parent():
 
 
 class Supervisor:
-    """Runs child processes; when one exits or a stop signal arrives, stops them all."""
+    """Runs child processes; when one exits or a stop signal arrives, stops them all.
+
+    `commands` is a list of (argv, extra environment) pairs.
+    """
 
     def __init__(self, commands, env):
         self.commands = commands
@@ -92,8 +95,8 @@ class Supervisor:
         try:
             # Own sessions: a terminal's Ctrl-C reaches only us, and we stop the children in order.
             self.children = [
-                subprocess.Popen(cmd, env=self.env, start_new_session=True, preexec_fn=_die_with_parent)
-                for cmd in self.commands
+                subprocess.Popen(argv, env={**self.env, **extra}, start_new_session=True, preexec_fn=_die_with_parent)
+                for argv, extra in self.commands
             ]
             while not self.stop_requested and all(child.poll() is None for child in self.children):
                 time.sleep(0.2)
@@ -135,9 +138,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         split_bind(options["bind"])  # fail early on a malformed address
         workers = options["workers"] or default_workers()
-        commands = [gunicorn_command(options["bind"], workers, options["access_log"])]
+        commands = [(gunicorn_command(options["bind"], workers, options["access_log"]), {})]
         if not options["no_asgi"]:
-            commands.append(uvicorn_command(options["asgi_bind"], options["access_log"]))
+            # No persistent database connections under ASGI: sync code runs on pool threads.
+            commands.append((uvicorn_command(options["asgi_bind"], options["access_log"]), {"CONN_MAX_AGE": "0"}))
         self._announce(options, workers)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "gridgov.settings")}
         code = Supervisor(commands, env).run()
