@@ -8,11 +8,13 @@ Photos are validated before the transaction starts and removed again if it fails
 
 import logging
 import re
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Length
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +30,7 @@ from gridgov.org.permissions import allowed, require
 from gridgov.org.roles import Role
 
 from . import photos as photo_store
+from . import rows
 from .clocks import ClockBook, mirror_deadline, new_clock
 from .models import (
     FINAL_STATUSES,
@@ -160,18 +163,44 @@ def _priority(value, category):
 
 def active_subcategory(value):
     """The active 小类 named by `value` (a Category or its pk); ValidationFailed otherwise."""
-    category = value if isinstance(value, Category) else None
-    if category is None:
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            pk = None
-        category = Category.objects.select_related("parent").filter(pk=pk).first() if pk else None
+    category = value if isinstance(value, Category) else _categories.get(_int_or_none(value))
     if category is None or not category.is_active or category.parent_id is None or not category.parent.is_active:
         raise ValidationFailed.field(
             "category", _("Choose an active sub-category (小类), not a major class."), code="unknown_category"
         )
     return category
+
+
+class _CategoryCache:
+    """Categories by pk for the intake hot path (one query saved per report).
+
+    A save or delete of any Category in this process clears the cache; changes made by
+    other processes are seen after at most TTL seconds.
+    """
+
+    TTL = 30.0
+
+    def __init__(self):
+        self.entries = {}
+
+    def get(self, pk):
+        if pk is None:
+            return None
+        entry = self.entries.get(pk)
+        if entry is not None and entry[1] > time.monotonic():
+            return entry[0]
+        category = Category.objects.select_related("parent").filter(pk=pk).order_by().first()
+        if category is not None:
+            self.entries[pk] = (category, time.monotonic() + self.TTL)
+        return category
+
+    def clear(self, **kwargs):
+        self.entries.clear()
+
+
+_categories = _CategoryCache()
+post_save.connect(_categories.clear, sender=Category, dispatch_uid="cases_category_cache_save")
+post_delete.connect(_categories.clear, sender=Category, dispatch_uid="cases_category_cache_delete")
 
 
 def _is_sysadmin(user):
@@ -415,8 +444,9 @@ def _insert_case(actor, fields, place, prepared, key, at):
     )
     clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
     mirror_deadline(case, [clock])
-    case.save(force_insert=True)
-    clock.save(force_insert=True)
+    rows.insert(case)
+    clock.case = case  # now with its primary key
+    rows.insert(clock)
     event = append_event(
         case,
         actor=actor,

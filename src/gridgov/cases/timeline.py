@@ -15,6 +15,7 @@ import json
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from . import rows
 from .models import Case, CaseAttachment, CaseEvent
 
 _UTC = dt.timezone.utc
@@ -71,7 +72,7 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(prev_hash, event_payload(case.number, event, attachment_hashes))
-    event.save()
+    rows.insert(event)
     return event
 
 

@@ -1,0 +1,217 @@
+"""Benchmark: creating cases through the service layer (gridgov.cases.services.create_case).
+
+Run from the repository root:  .venv/bin/python bench/create_cases_service.py
+
+A temporary SQLite file database (WAL, as in the embedded default) is migrated, given a
+60-grid district and the standard catalogue, then N cases are created one at a time, each
+in its own transaction, exactly as the API does: text checks, coordinate conversion,
+locating (grid, region, h3 cell), the 小类 lookup by primary key, the SLA clock in office
+time with its 70% warning point, the case number, the hash-chained timeline event. 5% of
+the points lie outside every grid (flagged for placement).
+
+Baseline, same run: the very rows the service wrote (case, clock, event and the daily
+sequence upsert) written again with raw INSERTs on the DB-API connection, one transaction
+per case. The ratio says what the service layer costs over bare writes.
+Target: >= 2,000 cases/s.
+"""
+
+import contextlib
+import os
+import random
+import sys
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+WORKDIR = Path(tempfile.mkdtemp(prefix="gridgov-bench-create-"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "gridgov.settings"
+os.environ["DATABASE_URL"] = f"sqlite:///{WORKDIR / 'bench.sqlite3'}"
+os.environ["GRIDGOV_VAR"] = str(WORKDIR)
+os.environ["DEBUG"] = "0"  # as in production: no per-query debug log
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+N = int(os.environ.get("BENCH_CASES", 5000))
+COLUMNS, ROWS, SIZE = 10, 6, 0.01
+LON0, LAT0 = 117.0, 36.6
+CHANNELS = ["hotline", "grid_patrol", "resident", "window"]
+DESCRIPTIONS = ["小区门口有暴露垃圾，影响通行", "路灯不亮，夜间行人不便", "商户占道经营，堆放杂物", "井盖破损，存在安全隐患"]
+
+
+def square(lon, lat, size):
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def build_world():
+    from gridgov.catalog.models import Category
+    from gridgov.geo.models import GridType, Level, Region
+    from gridgov.org.models import StaffRole, User
+
+    district = Region.objects.create(level=Level.DISTRICT, code="370105", name="天桥区", boundary=square(116.9, 36.5, 0.4))
+    subdistrict = Region.objects.create(level=Level.SUBDISTRICT, code="370105001", name="南村街道", parent=district)
+    communities = [
+        Region.objects.create(level=Level.COMMUNITY, code=f"370105001{c + 1:03d}", name=f"社区{c + 1}", parent=subdistrict)
+        for c in range(ROWS)
+    ]
+    grids = [
+        Region(
+            level=Level.GRID, code=f"{communities[row].code}{col + 1:03d}", name=f"网格{row}-{col}", parent=communities[row],
+            boundary=square(LON0 + col * SIZE, LAT0 + row * SIZE, SIZE), grid_type=GridType.BASIC,
+        )
+        for row in range(ROWS)
+        for col in range(COLUMNS)
+    ]
+    for grid in grids:
+        grid.save()
+    clerk = User.objects.create_user("bench-clerk", password=None, scope=district)
+    StaffRole.objects.create(user=clerk, role="intake_clerk")
+    categories = list(
+        Category.objects.filter(is_active=True, parent__isnull=False, parent__is_active=True).values_list("pk", flat=True)
+    )
+    return clerk, categories
+
+
+def make_inputs(categories):
+    rng = random.Random(20261128)
+    inputs = []
+    for index in range(N):
+        if rng.random() < 0.05:  # outside every grid
+            lon, lat = LON0 - 0.05 * rng.random(), LAT0 - 0.05 * rng.random()
+        else:
+            lon, lat = LON0 + rng.random() * COLUMNS * SIZE, LAT0 + rng.random() * ROWS * SIZE
+        inputs.append({
+            "channel": CHANNELS[index % len(CHANNELS)],
+            "description": DESCRIPTIONS[index % len(DESCRIPTIONS)],
+            "category": categories[index % len(categories)],
+            "lon": lon,
+            "lat": lat,
+            "reporter_phone": "13800001234",
+        })
+    return inputs
+
+
+def run_service(clerk, inputs):
+    from gridgov.cases.services import create_case
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    for fields in inputs:
+        create_case(clerk, **fields)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def stored_rows():
+    """The rows the service wrote, per case: (case, clock, event) as column->value dicts."""
+    with connection.cursor() as cursor:
+        tables = {}
+        for table in ("cases_case", "cases_caseclock", "cases_caseevent"):
+            cursor.execute(f"SELECT * FROM {table} ORDER BY id")
+            columns = [c[0] for c in cursor.description]
+            tables[table] = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    clocks = {row["case_id"]: row for row in tables["cases_caseclock"]}
+    events = {row["case_id"]: row for row in tables["cases_caseevent"]}
+    return [(case, clocks[case["id"]], events[case["id"]]) for case in tables["cases_case"]]
+
+
+def insert_sql(table, row):
+    columns = [c for c in row if c != "id"]
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", columns
+
+
+def run_raw(rows):
+    """The same rows again, raw, one transaction per case (plus the sequence upsert)."""
+    raw = connection.connection  # the sqlite3 connection Django opened (WAL, same pragmas)
+    case_sql, case_cols = insert_sql("cases_case", rows[0][0])
+    clock_sql, clock_cols = insert_sql("cases_caseclock", rows[0][1])
+    event_sql, event_cols = insert_sql("cases_caseevent", rows[0][2])
+    sequence_sql = (
+        "INSERT INTO cases_casenumbersequence (day, last) VALUES (?, 1) "
+        "ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last"
+    )
+    cpu, wall = time.process_time(), time.perf_counter()
+    for case, clock, event in rows:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute(sequence_sql, ("2000-01-01",)).fetchone()
+        values = dict(case, number="B" + case["number"], idempotency_key=None)
+        case_id = raw.execute(case_sql, [values[c] for c in case_cols]).lastrowid
+        raw.execute(clock_sql, [dict(clock, case_id=case_id)[c] for c in clock_cols])
+        raw.execute(event_sql, [dict(event, case_id=case_id)[c] for c in event_cols])
+        raw.execute("COMMIT")
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def queries_per_create(clerk, fields):
+    from gridgov.cases.services import create_case
+
+    with CaptureQueriesContext(connection) as captured:
+        create_case(clerk, **fields)
+    return [q["sql"].split(" ")[0] for q in captured.captured_queries]
+
+
+@contextlib.contextmanager
+def listeners_disconnected():
+    """Without the other apps' case_changed listeners (screen live feed, notifications)."""
+    from gridgov.cases.signals import case_changed
+
+    saved = case_changed.receivers[:]
+    case_changed.receivers = []
+    case_changed.sender_receivers_cache.clear()
+    try:
+        yield [_name(receiver) for _key, receiver, *_rest in saved]
+    finally:
+        case_changed.receivers = saved
+        case_changed.sender_receivers_cache.clear()
+
+
+def _name(receiver):
+    if isinstance(receiver, weakref.ReferenceType):
+        receiver = receiver()
+    return f"{receiver.__module__}.{receiver.__qualname__}"
+
+
+def rate_line(label, cpu, wall):
+    return f"{label:44s} {N / cpu:7.0f} cases/s cpu ({1e6 * cpu / N:5.0f} µs), {N / wall:7.0f} cases/s wall"
+
+
+def main():
+    print(f"work directory: {WORKDIR}")
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrated in {time.perf_counter() - started:.1f} s; journal_mode:", end=" ")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        print(cursor.fetchone()[0])
+    clerk, categories = build_world()
+    inputs = make_inputs(categories)
+    second_inputs = make_inputs(categories)
+    print(f"{len(categories)} active sub-categories, {N} cases per run, {COLUMNS * ROWS} grids")
+    from gridgov.cases.services import create_case
+
+    for fields in inputs[:50]:  # warm-up: locator index, working-time calendar, caches
+        create_case(clerk, **fields)
+    with listeners_disconnected() as listeners:
+        kinds = queries_per_create(clerk, inputs[0])
+        service_cpu, service_wall = run_service(clerk, inputs)
+    rows = stored_rows()[-N:]
+    print(f"queries per create (service alone): {len(kinds)} ({', '.join(kinds)})")
+    print(f"case_changed listeners installed: {', '.join(map(str, listeners)) or 'none'}")
+    listeners_cpu, listeners_wall = run_service(clerk, second_inputs)
+    raw_cpu, raw_wall = run_raw(rows)
+    print(rate_line("service layer (listeners disconnected)", service_cpu, service_wall))
+    print(rate_line("service layer + installed case_changed", listeners_cpu, listeners_wall))
+    print(rate_line("raw INSERTs of the same rows (baseline)", raw_cpu, raw_wall))
+    print(f"ratio baseline / service: {service_cpu / raw_cpu:.1f}x cpu, {service_wall / raw_wall:.1f}x wall")
+    verdict = "met" if N / service_cpu >= 2000 else "NOT met"
+    print(f"target >= 2,000 cases/s (service layer, cpu): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
