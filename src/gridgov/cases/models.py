@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.catalog.models import Priority, TimeUnit
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
@@ -31,7 +32,7 @@ class Status(models.TextChoices):
     HANDLING = "handling", _("Being handled")  # 签收 / 处置中
     HANDLED = "handled", _("Awaiting verification")  # 处置反馈 / 待核查
     VERIFIED = "verified", _("Awaiting closure")  # 核查通过 / 待结案
-    CLOSED = "closed", _("Closed")  # 结案
+    CLOSED = "closed", pgettext_lazy("case status", "Closed")  # 已结案
     PARKED = "parked", _("Parked")  # 挂账
 
 
