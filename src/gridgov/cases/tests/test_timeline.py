@@ -193,3 +193,25 @@ def test_flush_empties_the_timeline(flow):
         with connection.cursor() as cursor:
             cursor.execute("SELECT gridgov_timeline_unlocked()")
             assert cursor.fetchone() == (0,)
+
+
+# -- the admin shows, never edits ------------------------------------------------------------
+def test_admin_shows_cases_and_timeline_read_only(flow, quick_user, client):
+    case = flow.to(Status.DISPATCHED)
+    admin_user = quick_user(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    listing = client.get("/admin/cases/case/?status__exact=dispatched")
+    assert listing.status_code == 200 and case.number in listing.content.decode()
+    page = client.get(f"/admin/cases/case/{case.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="status"' not in html and 'name="description"' not in html  # no form fields
+    assert case.events.order_by("seq").last().hash in html  # the timeline inline
+    posted = client.post(f"/admin/cases/case/{case.pk}/change/", {"status": "closed"})
+    assert posted.status_code == 403
+    assert Case.objects.get(pk=case.pk).status == Status.DISPATCHED
+    assert client.get("/admin/cases/case/add/").status_code == 403
+    assert client.get(f"/admin/cases/case/{case.pk}/delete/").status_code == 403
+    event = case.events.first()
+    assert client.get(f"/admin/cases/caseevent/{event.pk}/delete/").status_code == 403
+    assert client.get("/admin/cases/caseevent/").status_code == 200
