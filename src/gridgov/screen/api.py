@@ -9,6 +9,8 @@ import re
 
 from django.conf import settings
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -25,11 +27,21 @@ from .overview import cached_overview, scope_cases
 from .services import record_position
 
 
+TOKEN_PARAMETER = OpenApiParameter(
+    "token", str, description="A kiosk token (or send `Authorization: Kiosk <token>`); leaders sign in instead."
+)
+
+
 class OverviewView(APIView):
     """The screen's initial data; `ticket` and `events_url` open the live stream."""
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        summary="Everything the big screen shows, for a kiosk token or a signed-in leader",
+        parameters=[TOKEN_PARAMETER],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         viewer = viewer_for(request)
         payload = dict(cached_overview(viewer.scope_code))
@@ -54,16 +66,39 @@ def mask_text(text):
     return PHONE.sub(lambda m: mask_phone(m.group()), text)
 
 
+class CaseCardSerializer(serializers.Serializer):
+    """The detail card of a case on the screen: personal data masked."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    channel_label = serializers.CharField()
+    priority = serializers.IntegerField()
+    category = serializers.CharField(allow_blank=True)
+    grid = serializers.CharField(allow_blank=True)
+    department = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    reporter_name = serializers.CharField(allow_blank=True)
+    reporter_phone = serializers.CharField(allow_blank=True)
+    created_at = serializers.CharField()
+    due_at = serializers.CharField(allow_null=True)
+    clock = serializers.CharField(allow_null=True)
+    supervised = serializers.BooleanField()
+
+
 class CaseCardView(APIView):
     permission_classes = [AllowAny]
     DESCRIPTION_LENGTH = 160
 
+    @extend_schema(summary="A case's detail card on the big screen", parameters=[TOKEN_PARAMETER], responses={200: CaseCardSerializer})
     def get(self, request, pk):
         viewer = viewer_for(request)
         case = scope_cases(viewer.scope_code).select_related("category", "grid", "department").filter(pk=pk).first()
         if case is None:
             raise NotFound(code="case_not_found")
-        return Response(case_card(case, self.DESCRIPTION_LENGTH))
+        return Response(CaseCardSerializer(case_card(case, self.DESCRIPTION_LENGTH)).data)
 
 
 def case_card(case, description_length):
@@ -99,12 +134,21 @@ class PositionSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False)
 
 
+class PositionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    at = serializers.CharField()
+    grid_id = serializers.IntegerField(allow_null=True)
+
+
 class PositionView(APIView):
     """A patrol position from the inspector's phone (WGS84 unless `crs` says otherwise)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = PositionSerializer
 
+    @extend_schema(summary="Report a grid inspector's patrol position", request=PositionSerializer, responses={201: PositionOutSerializer})
     def post(self, request):
         serializer = PositionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
