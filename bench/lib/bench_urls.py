@@ -1,0 +1,53 @@
+"""The product's URLs plus two bare views that are the benchmarks' baselines.
+
+They live here, outside the product: a plain Django view answering JSON, and one that does
+a single INSERT (into a table the benchmark creates), both behind the same middleware, on
+the same server and database as the API they are compared with.
+"""
+
+import json
+
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from gridgov.urls import urlpatterns as product_urlpatterns
+
+BARE_TABLE = "bench_bare_insert"
+CREATE_BARE_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} "
+    "(id INTEGER PRIMARY KEY {autoincrement}, description TEXT NOT NULL, created_at TIMESTAMP NOT NULL)"
+)
+
+
+def bare_json(request):
+    return JsonResponse({"status": "ok"})
+
+
+@csrf_exempt
+def bare_insert(request):
+    """Parse the JSON body and INSERT one row: the least any create endpoint must do."""
+    body = json.loads(request.body)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BARE_TABLE} (description, created_at) VALUES (%s, %s)",
+            [body.get("description", ""), timezone.now()],
+        )
+    return JsonResponse({"status": "created"}, status=201)
+
+
+def create_bare_table():
+    sql = CREATE_BARE_TABLE.format(autoincrement="AUTOINCREMENT" if connection.vendor == "sqlite" else "")
+    if connection.vendor == "postgresql":
+        sql = sql.replace("id INTEGER PRIMARY KEY ", "id BIGSERIAL PRIMARY KEY ")
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+urlpatterns = [
+    path("bench/bare-json", bare_json),
+    path("bench/bare-insert", bare_insert),
+    *product_urlpatterns,
+]
