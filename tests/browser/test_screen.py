@@ -108,7 +108,7 @@ def test_screen_shows_every_panel_and_a_new_case_arrives_live(new_page, live_ser
         response = requests.post(
             f"{live_server.url}/api/v1/cases/",
             json={"channel": "video_alarm", "description": "视频告警：道路积水", "lon": 117.006, "lat": 36.695},
-            headers={"Authorization": f"Token {screen_world['api_token']}"},
+            headers={"Authorization": f"Token {screen_world['api_token']}", "Connection": "close"},
             timeout=10,
         )
         assert response.status_code == 201, response.text
