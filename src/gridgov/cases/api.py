@@ -142,6 +142,8 @@ class CaseRequestSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     requested_by = StaffRefSerializer(read_only=True)
     decided_by = StaffRefSerializer(read_only=True, allow_null=True)
+    # Blank for parking requests; declared so the schema's enum admits "".
+    extra_unit = serializers.ChoiceField(choices=TimeUnit.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CaseRequest

@@ -70,3 +70,83 @@ def inside_test_transaction():
 )
 def test_api_conforms_to_its_schema(case, sysadmin_token, inside_test_transaction):
     case.call_and_validate(headers={"Authorization": f"Token {sysadmin_token}"}, checks=CHECKS)
+
+
+@pytest.fixture
+def records(db, make_user, region_tree, department, settings):
+    """Cases in several states (rated, parked, with a pending extension, unplaced) made
+    through the services, so real rows with their nulls and blanks meet the schema."""
+    from gridgov.cases import services
+    from gridgov.catalog.models import Category
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    district = region_tree["district"]
+    clerk = make_user([Role.INTAKE_CLERK], scope=district, phone="13800001111")
+    dispatcher = make_user([Role.DISPATCHER], scope=district)
+    lead = make_user([Role.SHIFT_LEAD], scope=district)
+    handler = make_user([Role.DEPT_HANDLER], department=department)
+    inspector = make_user([Role.GRID_INSPECTOR], scope=region_tree["grid11"])
+    category = Category.objects.filter(parent__isnull=False, is_active=True).order_by("kind", "code").first()
+
+    def new(**fields):
+        return services.create_case(
+            clerk, channel="hotline", description="井盖缺失", category=category, lon=117.005, lat=36.69,
+            reporter_name="张三", reporter_phone="13912345678", **fields,
+        )[0]
+
+    def dispatched():
+        case = services.accept(new(), dispatcher)
+        return services.sign(services.dispatch(case, dispatcher, department=department), handler)
+
+    rated = dispatched()
+    rated = services.verify(services.submit_handling(rated, handler, note="已修复"), inspector, passed=True)
+    rated = services.rate(services.close(rated, lead), clerk, rating=3)
+    parked = services.accept(new(), dispatcher)
+    park = services.request_park(parked, dispatcher, reason="需协调")
+    services.decide_park(park, lead, approve=True)
+    extended = dispatched()
+    extension = services.request_extension(extended, handler, reason="等配件", extra_value=2, extra_unit="working_days")
+    unplaced = services.create_case(clerk, channel="window", description="无坐标的来访")[0]
+    return {
+        "cases": [rated, parked, extended, unplaced],
+        "requests": [park, extension],
+        "staff": [clerk, handler],
+        "department": department,
+        "token": Token.objects.create(user=make_user([Role.SYSADMIN])).key,
+    }
+
+
+def test_real_records_conform_to_the_schema(records, inside_test_transaction):
+    headers = {"Authorization": f"Token {records['token']}"}
+    calls = [
+        ("/api/v1/cases/", "GET", {}, {"page_size": 50}),
+        ("/api/v1/staff/", "GET", {}, {}),
+        ("/api/v1/departments/", "GET", {}, {}),
+        ("/api/v1/me/", "GET", {}, {}),
+        ("/api/v1/departments/{id}/", "GET", {"id": records["department"].pk}, {}),
+    ]
+    for case in records["cases"]:
+        calls += [
+            ("/api/v1/cases/{id}/", "GET", {"id": case.pk}, {}),
+            ("/api/v1/cases/{id}/", "GET", {"id": case.pk}, {"reveal": "reporter"}),
+            ("/api/v1/cases/{id}/events/", "GET", {"id": case.pk}, {}),
+        ]
+    calls += [("/api/v1/case-requests/{id}/", "GET", {"id": request.pk}, {}) for request in records["requests"]]
+    calls += [("/api/v1/staff/{id}/", "GET", {"id": user.pk}, {}) for user in records["staff"]]
+    for path, method, path_parameters, query in calls:
+        operation = schema[path][method]
+        response = operation.Case(path_parameters=path_parameters, query=query).call_and_validate(headers=headers, checks=CHECKS)
+        assert response.status_code == 200, (path, response.text)
+
+
+def test_create_and_transition_responses_conform_to_the_schema(records, inside_test_transaction):
+    headers = {"Authorization": f"Token {records['token']}"}
+    body = {"channel": "hotline", "description": "路灯不亮", "lon": 117.005, "lat": 36.69}
+    created = schema["/api/v1/cases/"]["POST"].Case(body=body, media_type="application/json").call_and_validate(
+        headers=headers, checks=CHECKS
+    )
+    assert created.status_code == 201, created.text
+    accept = schema["/api/v1/cases/{id}/accept/"]["POST"].Case(
+        path_parameters={"id": created.json()["id"]}, body={"category": records["cases"][0].category_id}, media_type="application/json"
+    )
+    assert accept.call_and_validate(headers=headers, checks=CHECKS).status_code == 200
