@@ -34,6 +34,7 @@ NAV_ITEMS = [
     NavItem("cases:intake", _("New case"), CENTRE_STAFF | GRID_STAFF, icon="plus", order=20),
     NavItem("cases:list", _("Cases"), icon="list", order=30),
     NavItem("web:map", _("Map"), icon="map", order=40),
+    NavItem("web:pwa", _("Inspector app"), GRID_STAFF, icon="flag", order=45),
     NavItem("web:dashboard", _("Statistics"), LEADERS, icon="chart", order=50),
     NavItem("web:notifications", _("Notifications"), icon="bell", order=90),
     NavItem("admin:index", _("System administration"), frozenset({Role.SYSADMIN}), icon="gear", order=99),
