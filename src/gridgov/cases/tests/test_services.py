@@ -504,3 +504,40 @@ def test_available_actions_use_few_queries(flow, staff, django_assert_max_num_qu
         services.available_actions(case, user)
     with django_assert_max_num_queries(0):
         services.available_actions(case, staff.clerk)
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_two_people_accepting_at_once_one_wins(flow, staff):
+    """The row lock serialises transitions: the second sees the new status and is refused."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    case = flow.new()
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def act(user):
+        try:
+            barrier.wait(timeout=10)
+            for _attempt in range(200):  # the in-memory SQLite test database may say "locked"
+                try:
+                    services.accept(case.pk, user, expected_version=1)
+                    outcomes.append("accepted")
+                    return
+                except OperationalError:
+                    time.sleep(0.005)
+        except (IllegalTransition, Conflict) as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act, args=(user,)) for user in (staff.dispatcher, staff.lead)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["accepted", "stale"]
+    assert Case.objects.get(pk=case.pk).version == 2
+    assert CaseEvent.objects.filter(case=case).count() == 2
