@@ -57,16 +57,18 @@ class ResolvedItem:
 
 def items_for(user, current_path=""):
     """The menu entries this user sees, with URLs; the entry of the current page is active."""
-    resolved = []
+    entries = []
     for item in sorted(NAV_ITEMS, key=lambda entry: entry.order):
         if not item.visible_to(user):
             continue
         try:
-            url = reverse(item.url_name)
+            entries.append((item, reverse(item.url_name)))
         except NoReverseMatch:
             continue
-        resolved.append(ResolvedItem(url, item.label, item.icon, _is_active(url, current_path)))
-    return resolved
+    # Only the most specific match is active: /cases/new/ is "New case", not also "Cases".
+    matches = [url for _item, url in entries if _is_active(url, current_path)]
+    active = max(matches, key=len, default=None)
+    return [ResolvedItem(url, item.label, item.icon, url == active) for item, url in entries]
 
 
 def _is_active(url, current_path):
