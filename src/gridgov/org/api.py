@@ -57,6 +57,19 @@ class DepartmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RegionCodeField(serializers.SlugRelatedField):
+    """A region named by its code. Text no code can contain (NUL) is refused before the
+    lookup: PostgreSQL rejects it in a query with an error rather than finding nothing."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Region.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if "\x00" in str(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class DepartmentWriteSerializer(serializers.Serializer):
     """Shape of a department as sent by a system administrator."""
 
@@ -65,9 +78,7 @@ class DepartmentWriteSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=DepartmentType.choices, default=DepartmentType.OTHER)
     contact_person = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    regions = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=Region.objects.all(), required=False, default=list
-    )
+    regions = RegionCodeField(many=True, required=False, default=list)
     is_active = serializers.BooleanField(required=False, default=True)
 
 
@@ -110,7 +121,7 @@ class StaffWriteSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    scope = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True, default=None)
+    scope = RegionCodeField(required=False, allow_null=True, default=None)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False, allow_null=True, default=None)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False, default=list)
     is_active = serializers.BooleanField(required=False, default=True)

@@ -259,3 +259,14 @@ def test_token_of_a_deactivated_user_is_refused(api_client, make_user):
     response = client.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+
+
+def test_region_codes_with_nul_are_refused_not_crashing(api_client, sysadmin):
+    response = api_client(sysadmin).post(
+        "/api/v1/staff/", {"username": "nul", "password": "long-enough-pass", "scope": "3701\x00"}
+    )
+    assert response.status_code == 400
+    assert "scope" in response.json()["fields"]
+    response = api_client(sysadmin).post("/api/v1/departments/", {"code": "N", "name": "N", "regions": ["\x00"]})
+    assert response.status_code == 400
+    assert "regions" in response.json()["fields"]
