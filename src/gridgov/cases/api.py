@@ -566,10 +566,10 @@ for _name, _transition in TRANSITIONS.items():
 
 def detail_queryset(queryset):
     pending = CaseRequest.objects.filter(status=RequestStatus.PENDING).select_related("requested_by", "decided_by")
-    return queryset.select_related(*DETAIL_RELATED).prefetch_related(
-        "clocks",
-        "attachments",
-        Prefetch("requests", queryset=pending, to_attr="pending_requests"),
+    return (
+        queryset.select_related(*DETAIL_RELATED)
+        .defer("grid__boundary", "grid__bbox")  # the detail names the grid; its polygon can be large
+        .prefetch_related("clocks", "attachments", Prefetch("requests", queryset=pending, to_attr="pending_requests"))
     )
 
 
