@@ -127,7 +127,18 @@ def unindexed(field, empty=""):
 
 def scope_cases(scope_code):
     cases = CaseModel.objects.all()
-    return cases.filter(region_code__startswith=scope_code) if scope_code else cases
+    if not scope_code or covers_every_case(scope_code):
+        return cases
+    return cases.filter(region_code__startswith=scope_code)
+
+
+def covers_every_case(scope_code):
+    """True when no case lies outside the subtree (the usual centre screen: the whole
+    subdistrict). Two index seeks on region_code; dropping the filter then lets the
+    database answer some counts from an index alone."""
+    after = scope_code[:-1] + chr(ord(scope_code[-1]) + 1)  # first code past the subtree
+    outside = CaseModel.objects.filter(Q(region_code__lt=scope_code) | Q(region_code__gte=after))
+    return not outside.exists()
 
 
 def in_scope(queryset, field, scope_code):
