@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridgov.cases.clocks import clock_state
-from gridgov.cases.models import Case, Channel, Status
+from gridgov.cases.models import Channel, Status
 from gridgov.core.errors import NotFound
 from gridgov.core.masking import mask_id_number, mask_name, mask_phone
 from gridgov.live import tickets
