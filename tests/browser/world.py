@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from gridgov.catalog.models import Category
 from gridgov.catalog.standard import link_default_departments, load_standard_categories
@@ -23,6 +24,7 @@ PASSWORD = "pass-1234"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Generous: the CI machine may be busy. Playwright waits only as long as needed.
 TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 # Points of the conftest region tree: community 1 spans lon 117.00-117.02 (grids 11, 12),
 # community 2 lon 117.02-117.04 (grids 21, 22), all at lat 36.68-36.70.
@@ -105,8 +107,6 @@ def sign_in(new_page, username, width=1280, height=800):
     The form's own submit button, not the first one on the page: the language switch in
     the top bar is a submit button too.
     """
-    from playwright.sync_api import expect
-
     page = new_page(width=width, height=height)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto("/login/")
@@ -120,36 +120,37 @@ def sign_in(new_page, username, width=1280, height=800):
 
 # --- realistic cases ---------------------------------------------------------------------
 
-# (key, 小类 (kind, code), point, channel, description, address, steps after registration)
+# (key, 小类 (kind, code), point, channel, description, address, steps after registration);
+# registered in this order over the last two days, so the newest cases are the open ones.
 MAIN_LINE = ["accept", "dispatch", "sign", "handle", "verify", "close", "rate"]
 CASES = [
-    ("garbage", ("event", "0102"), IN_GRID_11, "hotline",
-     "象霞小区3号楼东侧垃圾桶满溢，垃圾散落在地面，气味较大，居民多次反映。", "象霞小区3号楼东侧", []),
-    ("pavement", ("event", "0110"), IN_GRID_12, "window",
-     "纬六路与经七路交叉口人行道砖松动破损约2平方米，老人行走容易绊倒。", "纬六路与经七路交叉口", []),
-    ("noise", ("event", "0301"), IN_GRID_22, "hotline",
-     "西区社区8号楼旁工地夜间22点后仍在打桩施工，噪音扰民，居民无法休息。", "西区社区8号楼旁", []),
-    ("vendors", ("event", "0501"), IN_GRID_21, "resident",
-     "西区菜市场北门流动摊贩占道经营，早高峰时段堵塞人行道。", "西区菜市场北门", MAIN_LINE[:1]),
-    ("sewer", ("event", "0405"), IN_GRID_12, "hotline",
-     "南村路12号门前下水道堵塞，污水外溢到路面，过往行人需绕行。", "南村路12号", MAIN_LINE[:1]),
-    ("bikes", ("event", "0506"), IN_GRID_11, "grid_patrol",
-     "幸福里小区4号楼楼道口电动车乱停放，堵塞消防通道。", "幸福里小区4号楼", ["accept", "dispatch", "return"]),
-    ("ads", ("event", "0201"), IN_GRID_21, "grid_patrol",
-     "和平街45号至51号沿街墙面、电线杆上张贴大量小广告。", "和平街45号至51号", MAIN_LINE[:2]),
-    ("lamp", ("component", "0107"), IN_GRID_12, "window",
-     "建设路小学门口路灯连续三晚不亮，学生放学时段存在安全隐患。", "建设路小学门口", MAIN_LINE[:3]),
-    ("rubble", ("event", "0103"), IN_GRID_11, "resident",
-     "纬八路绿化带内有人倾倒装修建筑垃圾，约两车，已占用部分人行道。", "纬八路绿化带", MAIN_LINE[:4]),
+    ("mud", ("event", "0104"), IN_GRID_11, "proactive",
+     "象霞路公交站周边路面有大片泥沙和污渍，影响市容。", "象霞路公交站", MAIN_LINE),
+    ("cars", ("event", "0107"), IN_GRID_21, "grid_patrol",
+     "滨河小区南门外一辆无牌废弃轿车长期停放，车身积灰，轮胎瘪气。", "滨河小区南门外", MAIN_LINE[:6]),
+    ("pension", ("event", "0199"), IN_GRID_12, "hotline",
+     "来电咨询社保缴费年限计算，不属于网格事件受理范围。", "", ["reject"]),
     ("toilet", ("component", "0301"), IN_GRID_11, "hotline",
      "光明巷公厕冲水设施损坏，异味明显，周边商户反映强烈。", "光明巷公厕",
      ["accept", "dispatch", "sign", "handle", "rework", "handle", "verify"]),
-    ("cars", ("event", "0107"), IN_GRID_21, "grid_patrol",
-     "滨河小区南门外一辆无牌废弃轿车长期停放，车身积灰，轮胎瘪气。", "滨河小区南门外", MAIN_LINE[:6]),
-    ("mud", ("event", "0104"), IN_GRID_11, "proactive",
-     "象霞路公交站周边路面有大片泥沙和污渍，影响市容。", "象霞路公交站", MAIN_LINE),
-    ("pension", ("event", "0199"), IN_GRID_12, "hotline",
-     "来电咨询社保缴费年限计算，不属于网格事件受理范围。", "", ["reject"]),
+    ("rubble", ("event", "0103"), IN_GRID_11, "resident",
+     "纬八路绿化带内有人倾倒装修建筑垃圾，约两车，已占用部分人行道。", "纬八路绿化带", MAIN_LINE[:4]),
+    ("lamp", ("component", "0107"), IN_GRID_12, "window",
+     "建设路小学门口路灯连续三晚不亮，学生放学时段存在安全隐患。", "建设路小学门口", MAIN_LINE[:3]),
+    ("ads", ("event", "0201"), IN_GRID_21, "grid_patrol",
+     "和平街45号至51号沿街墙面、电线杆上张贴大量小广告。", "和平街45号至51号", MAIN_LINE[:2]),
+    ("bikes", ("event", "0506"), IN_GRID_11, "grid_patrol",
+     "幸福里小区4号楼楼道口电动车乱停放，堵塞消防通道。", "幸福里小区4号楼", ["accept", "dispatch", "return"]),
+    ("sewer", ("event", "0405"), IN_GRID_12, "hotline",
+     "南村路12号门前下水道堵塞，污水外溢到路面，过往行人需绕行。", "南村路12号", MAIN_LINE[:1]),
+    ("vendors", ("event", "0501"), IN_GRID_21, "resident",
+     "西区菜市场北门流动摊贩占道经营，早高峰时段堵塞人行道。", "西区菜市场北门", MAIN_LINE[:1]),
+    ("noise", ("event", "0301"), IN_GRID_22, "hotline",
+     "西区社区8号楼旁工地夜间22点后仍在打桩施工，噪音扰民，居民无法休息。", "西区社区8号楼旁", []),
+    ("pavement", ("event", "0110"), IN_GRID_12, "window",
+     "纬六路与经七路交叉口人行道砖松动破损约2平方米，老人行走容易绊倒。", "纬六路与经七路交叉口", []),
+    ("garbage", ("event", "0102"), IN_GRID_11, "hotline",
+     "象霞小区3号楼东侧垃圾桶满溢，垃圾散落在地面，气味较大，居民多次反映。", "象霞小区3号楼东侧", []),
 ]
 HANDLING_NOTES = ["已安排人员到场处置，现场已恢复整洁。", "已更换损坏部件，复查正常。"]
 
@@ -169,8 +170,11 @@ def populate_cases(world, now=None):
         reporter = users.clerk
         if channel == "grid_patrol":
             reporter = users.inspector if point == IN_GRID_11 else users.inspector2
+        # Spread over the grid (each grid is 0.01° x 0.02°, the points sit near its middle).
+        lon = point[0] + ((index * 3) % 7 - 3) * 0.0008
+        lat = point[1] + ((index * 5) % 9 - 4) * 0.0015
         case, _created = services.create_case(
-            reporter, channel=channel, description=description, category=sub, lon=point[0], lat=point[1],
+            reporter, channel=channel, description=description, category=sub, lon=lon, lat=lat,
             address=address, reporter_name="王秀兰" if phone_call else "",
             reporter_phone=f"1391234{5600 + index:04d}" if phone_call else "",
             photos=[photo_bytes("JPEG", seed=index)] if index % 3 == 0 else (), at=at,
