@@ -6,8 +6,10 @@ staff with API tokens and some cases, and starts gunicorn or uvicorn on it exact
 `gridgov serve` does, with the bench-only URLs of bench_urls.py added.
 """
 
+import atexit
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +49,7 @@ class BenchSite:
             "LOG_LEVEL": "ERROR",
         }
         os.environ.update({k: v for k, v in self.env.items() if k != "PYTHONPATH"})
+        atexit.register(shutil.rmtree, self.home, ignore_errors=True)  # the SQLite file and var/
         self.tokens = {}
         self._seed(cases)
 
