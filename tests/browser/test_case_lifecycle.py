@@ -181,6 +181,7 @@ def test_case_lifecycle_through_five_roles(new_page, world):
     expect(clerk.locator("#timeline")).to_contain_text("绿化带内仍有散落垃圾袋")
     # One photo at intake, one per handling report; each one is served to the page.
     expect(clerk.locator("#photos img")).to_have_count(3)
+    clerk.locator("#photos").scroll_into_view_if_needed()  # the images load lazily
     clerk.wait_for_function("[...document.querySelectorAll('#photos img')].every(img => img.complete && img.naturalWidth > 0)")
 
     case.refresh_from_db()

@@ -48,12 +48,16 @@ def pages(cases):
 
 
 def wait_for_still_markers(page):
-    """Until the clusters stop moving: markercluster animates them into place after the zoom."""
+    """Until the clusters stop moving: markercluster animates them into place after the zoom.
+    (Single cases are drawn on a canvas; the status line already says they are loaded.)"""
     page.wait_for_function(
         """() => {
           const icons = [...document.querySelectorAll("#case-map .case-cluster")];
-          const now = JSON.stringify(icons.map(icon => [icon.textContent, icon.style.transform, icon.style.opacity]));
-          const still = icons.length > 0 && now === window.__lastClusters
+          const now = JSON.stringify(icons.map(icon => {
+            const box = icon.getBoundingClientRect();
+            return [icon.textContent, Math.round(box.x), Math.round(box.y), getComputedStyle(icon).opacity];
+          }));
+          const still = now === window.__lastClusters
             && !document.querySelector("#case-map .leaflet-cluster-anim, #case-map.leaflet-zoom-anim");
           window.__lastClusters = now;
           return still;
