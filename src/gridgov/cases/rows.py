@@ -8,8 +8,30 @@ No pre_save/post_save signals are sent: listen to `gridgov.cases.signals.case_ch
 """
 
 from django.db import connections
+from django.db.models import JSONField
 
 _statements = {}
+_NONE = type(None)
+# Python types that get_db_prep_save() returns unchanged, per field type (exact types only:
+# an enum member, a subclass of str, still goes through the conversion).
+_PASS_THROUGH = {
+    "CharField": (str, _NONE),
+    "TextField": (str, _NONE),
+    "BooleanField": (bool, _NONE),
+    "FloatField": (float, _NONE),
+    "ForeignKey": (int, _NONE),
+    **dict.fromkeys(
+        ["AutoField", "BigAutoField", "BigIntegerField", "IntegerField", "PositiveIntegerField",
+         "PositiveSmallIntegerField", "SmallIntegerField"],
+        (int, _NONE),
+    ),
+}
+
+
+def _pass_through(field):
+    if isinstance(field, JSONField):
+        return ()  # None means JSON null or SQL NULL depending on the field: let it decide
+    return _PASS_THROUGH.get(field.get_internal_type(), (_NONE,))
 
 
 def _statement(model, connection):
@@ -24,7 +46,7 @@ def _statement(model, connection):
             ", ".join(["%s"] * len(fields)),
             quote(meta.pk.column),
         )
-        _statements[key] = (sql, fields)
+        _statements[key] = (sql, [(field, _pass_through(field)) for field in fields])
     return _statements[key]
 
 
@@ -32,7 +54,11 @@ def insert(obj, using="default"):
     """INSERT `obj` (a new instance; its foreign keys already saved) and set its pk."""
     connection = connections[using]
     sql, fields = _statement(type(obj), connection)
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    values = []
+    for field, unchanged_types in fields:
+        value = field.pre_save(obj, True)
+        # Skipping conversions that would return the value unchanged halves the cost.
+        values.append(value if type(value) in unchanged_types else field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
