@@ -72,7 +72,7 @@ def login():
         page.goto("/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
+        page.click("form.form button[type=submit]")
         page.wait_for_load_state("networkidle")
 
     return do_login

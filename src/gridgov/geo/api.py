@@ -33,6 +33,8 @@ class RegionSerializer(serializers.ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     grid_type_display = serializers.CharField(source="get_grid_type_display", read_only=True)
     parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None)
+    # Only grids have a type; other levels answer "" (declared so the schema allows it).
+    grid_type = serializers.ChoiceField(choices=GridType.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Region
