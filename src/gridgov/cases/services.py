@@ -323,10 +323,8 @@ def create_case(
     the first case with created=False, also when two calls race."""
     require(actor, "case.create")
     key = _idempotency_key(idempotency_key)
-    if key:
-        existing = _case_for_key(key, actor)
-        if existing is not None:
-            return existing, False
+    # No lookup of the key first: a repeat is rare, and its insert fails on the unique key
+    # (rolling back everything, photos included), which also settles concurrent repeats.
     fields = _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
     place = _placement(actor, lon, lat, crs)
     prepared = _prepare_photos(photos)
@@ -348,7 +346,7 @@ def _idempotency_key(value):
 
 
 def _case_for_key(key, actor):
-    case = Case.objects.filter(idempotency_key=key).first()
+    case = Case.objects.filter(idempotency_key=key).order_by().first()
     if case is not None:
         require(actor, "case.view", case)
     return case

@@ -190,6 +190,8 @@ def test_same_idempotency_key_returns_the_first_case(staff, categories):
     assert created and not created_again
     assert again.pk == first.pk and again.description == first.description
     assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+    # the repeat's attempt left nothing behind, not even a used-up case number
+    assert create(staff.clerk)[0].number == first.number[:8] + "00002"
 
 
 def test_idempotent_replay_still_checks_scope(staff, categories):
