@@ -4,10 +4,10 @@ Run from the repository root:  .venv/bin/python bench/create_cases_service.py
 
 A temporary SQLite file database (WAL, as in the embedded default) is migrated, given a
 60-grid district and the standard catalogue, then N cases are created one at a time, each
-in its own transaction with its own idempotency key, as the API does: text checks, coordinate conversion,
-locating (grid, region, h3 cell), the 小类 lookup by primary key, the SLA clock in office
-time with its 70% warning point, the case number, the hash-chained timeline event. 5% of
-the points lie outside every grid (flagged for placement).
+in its own transaction with its own idempotency key, as the API does: text checks,
+coordinate conversion, locating (grid, region, h3 cell), the 小类 lookup by primary key,
+the SLA clock in office time with its 70% warning point, the case number, the
+hash-chained timeline event. 5% of the points lie outside every grid (needs placement).
 
 Each figure is the best of 3 runs of N cases (CPU time, with wall time beside it: the
 shared machine is often busy, which inflates wall time far more than CPU time).
