@@ -111,3 +111,12 @@ def test_serve_rejects_malformed_bind(bind):
 
     with pytest.raises(CommandError):
         split_bind(bind)
+
+
+def test_pages_send_screens_to_the_stream_port_unless_configured():
+    from gridgov.core.management.commands.serve import pages_environment
+
+    options = {"no_asgi": False, "asgi_bind": "127.0.0.1:8001"}
+    assert pages_environment(options, environ={}) == {"GRIDGOV_EVENTS_URL": ":8001/events/"}
+    assert pages_environment(options, environ={"GRIDGOV_EVENTS_URL": "/events/"}) == {}
+    assert pages_environment({**options, "no_asgi": True}, environ={}) == {}

@@ -69,6 +69,17 @@ def uvicorn_command(bind, access_log):
     return command
 
 
+def pages_environment(options, environ=os.environ):
+    """Extra environment of the page server: screens stream from the uvicorn port.
+
+    So no sync worker is held by a long-lived connection; ":PORT/..." keeps the host name
+    the page was opened with. An explicit GRIDGOV_EVENTS_URL (e.g. behind a proxy) wins.
+    """
+    if options["no_asgi"] or "GRIDGOV_EVENTS_URL" in environ:
+        return {}
+    return {"GRIDGOV_EVENTS_URL": f":{split_bind(options['asgi_bind'])[1]}/events/"}
+
+
 def _die_with_parent():
     """Linux: the child gets SIGTERM if the supervisor dies without cleaning up (e.g. SIGKILL)."""
     try:
@@ -138,7 +149,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         split_bind(options["bind"])  # fail early on a malformed address
         workers = options["workers"] or default_workers()
-        commands = [(gunicorn_command(options["bind"], workers, options["access_log"]), {})]
+        commands = [(gunicorn_command(options["bind"], workers, options["access_log"]), pages_environment(options))]
         if not options["no_asgi"]:
             # No persistent database connections under ASGI: sync code runs on pool threads.
             commands.append((uvicorn_command(options["asgi_bind"], options["access_log"]), {"CONN_MAX_AGE": "0"}))
