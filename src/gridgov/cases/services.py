@@ -277,13 +277,20 @@ def _transition(case, actor, action, *, at=None, expected_version=None):
         require(actor, f"case.{action}", locked)
         if action in DEPARTMENT_ACTIONS:
             _require_own_department(locked, actor)
-        if expected_version is not None and int(expected_version) != locked.version:
+        if expected_version not in (None, "") and _version(expected_version) != locked.version:
             raise Conflict(
                 _("Someone changed this case first (now version %(version)d); reload and try again.")
                 % {"version": locked.version},
                 code="stale",
             )
         yield _Transition(locked, actor, action, at or timezone.now())
+
+
+def _version(value):
+    number = _int_or_none(value)
+    if number is None:
+        raise ValidationFailed.field("expected_version", _("Enter a whole number."), code="invalid")
+    return number
 
 
 def _lock(pk):

@@ -301,6 +301,9 @@ def test_stale_expected_version_is_a_conflict(flow, staff, department):
         services.dispatch(case, staff.dispatcher, department=department, expected_version=1)
     assert refusal.value.code == "stale" and refusal.value.status == 409
     assert Case.objects.get(pk=case.pk).status == Status.ACCEPTED
+    with pytest.raises(ValidationFailed) as refusal:
+        services.dispatch(case, staff.dispatcher, department=department, expected_version="two")
+    assert list(refusal.value.fields) == ["expected_version"]
     case = services.dispatch(case, staff.dispatcher, department=department, expected_version="2")
     assert case.version == 3
 
