@@ -33,7 +33,6 @@ from . import photos as photo_store
 from . import rows
 from .clocks import ClockBook, mirror_deadline, new_clock
 from .models import (
-    FINAL_STATUSES,
     OPEN_STATUSES,
     AttachmentKind,
     Case,

@@ -8,7 +8,7 @@ from gridgov.cases import services
 from gridgov.cases.clocks import annotate_urgency, clock_state, filter_clock_state
 from gridgov.cases.models import Case, CaseClock, Status
 
-from .conftest import IN_GRID_11, SHANGHAI
+from .conftest import SHANGHAI
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 """create_case: input checks, placement, idempotency, photos and all-or-nothing writes."""
 
-import datetime as dt
 import threading
 import time
 
