@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test setup python-deps assets browser migrate seed serve bench messages clean
