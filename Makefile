@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
+# Cases in the demo history; every one is replayed through the real services (see README).
+DEMO_CASES ?= 20000
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test setup python-deps assets browser migrate seed serve bench messages clean
@@ -12,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 demo: setup
 	$(BIN)/gridgov migrate --noinput
 	$(BIN)/gridgov collectstatic --noinput -v 0
-	$(BIN)/gridgov seed --demo
+	$(BIN)/gridgov seed --demo --cases $(DEMO_CASES)
 	$(BIN)/gridgov serve
 
 test: setup browser
@@ -43,7 +45,7 @@ migrate: setup
 	$(BIN)/gridgov migrate --noinput
 
 seed: migrate
-	$(BIN)/gridgov seed --demo
+	$(BIN)/gridgov seed --demo --cases $(DEMO_CASES)
 
 serve:
 	$(BIN)/gridgov serve
