@@ -49,6 +49,10 @@ def open_action(page, action):
     expect(box).to_be_visible()
     if box.get_attribute("open") is None:
         box.locator("summary").click()
+    # The page may open a box by itself (e.g. the only action) while we click: a click
+    # then closes it again. Whatever happened, leave it open.
+    box.evaluate("element => { element.open = true; }")
+    expect(box).to_have_attribute("open", "")
     return box
 
 
