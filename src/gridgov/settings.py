@@ -59,6 +59,15 @@ INSTALLED_APPS = [
     "gridgov.catalog",
     "gridgov.cases",
     "gridgov.screen",
+    "gridgov.hotline",
+    "gridgov.open311",
+    "gridgov.video",
+    "gridgov.triage",
+    "gridgov.supervision",
+    "gridgov.callbacks",
+    "gridgov.metrics",
+    "gridgov.assessment",
+    "gridgov.proactive",
     "gridgov.web",
 ]
 

@@ -6,7 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from gridgov.core.views import healthz
 from gridgov.live.views import events as live_events
 
-API_APPS = ["org", "geo", "catalog", "cases", "screen"]
+API_APPS = [
+    "org", "geo", "catalog", "cases", "screen",
+    "hotline", "video", "triage", "supervision", "callbacks", "metrics", "assessment", "proactive",
+]
 
 api_patterns = [path("", include(f"gridgov.{app}.api")) for app in API_APPS]
 
@@ -21,6 +24,15 @@ urlpatterns = [
     path("cases/", include("gridgov.cases.urls")),
     path("geo/", include("gridgov.geo.urls")),
     path("screen/", include("gridgov.screen.urls")),
+    path("hotline/", include("gridgov.hotline.urls")),
+    path("video/", include("gridgov.video.urls")),
+    path("triage/", include("gridgov.triage.urls")),
+    path("supervision/", include("gridgov.supervision.urls")),
+    path("callbacks/", include("gridgov.callbacks.urls")),
+    path("metrics/", include("gridgov.metrics.urls")),
+    path("assessment/", include("gridgov.assessment.urls")),
+    path("proactive/", include("gridgov.proactive.urls")),
+    path("open311/", include("gridgov.open311.urls")),
     path("events/", live_events, name="live-events"),
     path("", include("gridgov.web.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Pages of the assessment app."""
+
+app_name = "assessment"
+
+urlpatterns = []

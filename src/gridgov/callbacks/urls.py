@@ -1,0 +1,5 @@
+"""Pages of the callbacks app."""
+
+app_name = "callbacks"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Pages of the hotline app."""
+
+app_name = "hotline"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Pages of the metrics app."""
+
+app_name = "metrics"
+
+urlpatterns = []

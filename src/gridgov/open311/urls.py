@@ -1,0 +1,5 @@
+"""Pages of the open311 app."""
+
+app_name = "open311"
+
+urlpatterns = []

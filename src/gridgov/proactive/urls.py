@@ -1,0 +1,5 @@
+"""Pages of the proactive app."""
+
+app_name = "proactive"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Pages of the triage app."""
+
+app_name = "triage"
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""REST API of the video app (mounted under /api/v1/)."""
+
+urlpatterns = []

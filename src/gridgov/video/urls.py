@@ -1,0 +1,5 @@
+"""Pages of the video app."""
+
+app_name = "video"
+
+urlpatterns = []
