@@ -119,6 +119,15 @@ def action_forms(case, user, bound_form=None):
     return forms
 
 
+# Extra panels other apps add to the case page's action column: callables
+# (case, user, now) -> {"template": name, **context} or None (e.g. supervision's whistle).
+DETAIL_PANELS = []
+
+
+def extra_panels(case, user, now):
+    return [panel for panel in (build(case, user, now) for build in DETAIL_PANELS) if panel]
+
+
 def build_detail(case, user, *, now, bound_form=None, revealed=False):
     attachments = list(case.attachments.all())
     photos_by_event = defaultdict(list)
@@ -138,5 +147,6 @@ def build_detail(case, user, *, now, bound_form=None, revealed=False):
         "forms": action_forms(case, user, bound_form),
         "map_config": map_config(case),
         "is_open": case.status not in (Status.CLOSED, Status.REJECTED),
+        "extra_panels": extra_panels(case, user, now),
         **reporter_context(case, user, revealed),
     }

@@ -66,15 +66,28 @@ class Rating(models.IntegerChoices):
     SATISFIED = 3, _("Satisfied")  # 满意
 
 
+# Other ways a department reaches a case besides being its department, registered by other
+# apps: callables department_id -> Q over Case (e.g. supervision: summoned by a whistle).
+DEPARTMENT_LINKS = []
+
+
+def department_q(department_id):
+    condition = Q(department_id=department_id)
+    for link in DEPARTMENT_LINKS:
+        condition |= link(department_id)
+    return condition
+
+
 class CaseQuerySet(RestrictedQuerySet):
-    """A user sees the cases in their region subtree, and a department's staff its cases."""
+    """A user sees the cases in their region subtree, and a department's staff its cases
+    (and the cases linked to the department through DEPARTMENT_LINKS)."""
 
     action_prefix = "case"
 
     def scope_q(self, user):
         condition = region_subtree_q(user, "region_code")
         if user.department_id:
-            mine = Q(department_id=user.department_id)
+            mine = department_q(user.department_id)
             condition = mine if condition is None else condition | mine
         return condition
 
@@ -139,6 +152,11 @@ class Case(models.Model):
     supervision_note = models.TextField(_("supervision note"), blank=True)
     parked_from_status = models.CharField(_("status before parking"), max_length=12, blank=True)
     reject_reason = models.TextField(_("reason for not accepting"), blank=True)
+    # A duplicate merged into another case (gridgov.cases.merge): status "rejected" plus this link.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("merged into")
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
 
     rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices, null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
@@ -171,7 +189,12 @@ class Case(models.Model):
         return self.number
 
     def in_scope_of(self, user):
-        return case_in_scope(user, self.region_code, self.department_id)
+        if case_in_scope(user, self.region_code, self.department_id):
+            return True
+        # A linked department (one query, only when links exist and the cheap rule said no).
+        return bool(DEPARTMENT_LINKS and user.department_id and self.pk) and (
+            Case.objects.filter(department_q(user.department_id), pk=self.pk).exists()
+        )
 
 
 class CaseClock(models.Model):
