@@ -1,4 +1,4 @@
-"""Admin: kiosk tokens (create shows the raw token once; revoke), cameras, indicators
+"""Admin: kiosk tokens (create shows the raw token once; revoke), indicators
 with an Excel import that reports every bad row."""
 
 from django import forms
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .indicators import import_indicators
-from .models import Camera, InspectorPosition, KioskToken, MonthlyIndicator
+from .models import InspectorPosition, KioskToken, MonthlyIndicator
 from .services import revoke_kiosk_tokens
 
 
@@ -40,14 +40,6 @@ class KioskTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = revoke_kiosk_tokens(queryset, at=timezone.now())
         messages.success(request, _("%(count)d token(s) revoked.") % {"count": count})
-
-
-@admin.register(Camera)
-class CameraAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "grid", "online", "last_seen_at"]
-    list_filter = ["online"]
-    search_fields = ["code", "name"]
-    raw_id_fields = ["grid"]
 
 
 @admin.register(InspectorPosition)

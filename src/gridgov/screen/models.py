@@ -1,5 +1,5 @@
-"""Data of the big screen (智慧大屏): kiosk access, cameras, patrol positions, monthly
-indicators, and the append-only outbox of the live event bus (gridgov.live)."""
+"""Data of the big screen (智慧大屏): kiosk access, patrol positions, monthly indicators
+(cameras live in gridgov.video), and the append-only outbox of the live event bus (gridgov.live)."""
 
 import hashlib
 import secrets
@@ -59,28 +59,6 @@ class KioskToken(models.Model):
     def is_usable(self, now=None):
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
-
-
-class Camera(models.Model):
-    """A video camera shown on the map. Status comes from the video platform."""
-
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    lon = models.FloatField(_("longitude"))
-    lat = models.FloatField(_("latitude"))
-    grid = models.ForeignKey(
-        "geo.Region", on_delete=models.SET_NULL, null=True, blank=True, related_name="cameras", verbose_name=_("grid")
-    )
-    online = models.BooleanField(_("online"), default=True)
-    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("camera")
-        verbose_name_plural = _("cameras")
-        ordering = ["code"]
-
-    def __str__(self):
-        return f"{self.code} {self.name}"
 
 
 class InspectorPosition(models.Model):
@@ -155,3 +133,6 @@ class LiveEvent(models.Model):
         verbose_name = _("live event")
         verbose_name_plural = _("live events")
         ordering = ["id"]
+
+
+from .daycounts import CaseContribution, DayCount  # noqa: E402,F401  (models of the screen's daily counts)

@@ -27,8 +27,10 @@ from gridgov.geo.models import Level, Region
 from gridgov.live.bus import latest_id
 from gridgov.org.models import Department, StaffRole
 from gridgov.org.roles import Role
+from gridgov.video.models import Camera, CameraStatus
 
-from .models import Camera, IndicatorModule, InspectorPosition, MonthlyIndicator
+from . import overview_counts
+from .models import IndicatorModule, InspectorPosition, MonthlyIndicator
 
 ALARM_CHANNELS = (Channel.VIDEO_ALARM, Channel.IOT)
 FUNNEL = [("created", "受理"), ("accepted", "立案"), ("dispatched", "派遣"), ("handled", "处置"), ("closed", "结案")]
@@ -82,11 +84,16 @@ def clear_cache():
 
 
 # -- the document -----------------------------------------------------------------------------
-def build_overview(scope_code, *, now=None):
+def build_overview(scope_code, *, now=None, counts=None):
+    """counts: read the window's figures from the daily counts (default: when they cover
+    the scope) or, False, from the cases table."""
     now = now or timezone.now()
     # Taken first: events after this id may already be counted below, never missed.
     cursor = latest_id()
     window = Window(now)
+    window.scope_code = scope_code
+    # The window's figures come from the daily counts unless the scope is finer than them.
+    window.counts = overview_counts.usable_for(scope_code) if counts is None else counts
     window.urgent_ids = emergency_category_ids()
     cases = scope_cases(scope_code)
     window.open_by_grid = open_summary(cases, window)
@@ -214,6 +221,8 @@ def labelled(choices, counts):
 
 def window_totals(cases, window):
     """The funnel and three of the rates in one pass over the window's cases."""
+    if window.counts:
+        return overview_counts.window_totals(window, window.scope_code)
     return cases.filter(created_at__gte=window.since).aggregate(
         created=Count("id"),
         accepted=Count("accepted_at"),
@@ -227,6 +236,11 @@ def window_totals(cases, window):
 
 
 def response_rate(cases, window):
+    if window.counts:
+        totals = overview_counts.sums(
+            overview_counts.window_rows("area", window, window.scope_code), "sign_clocks", "sign_on_time"
+        )
+        return ratio(totals["sign_on_time"], totals["sign_clocks"])
     # Driven from the window's cases (created_at index), then their clocks by (case, kind).
     clocks = CaseClock.objects.filter(kind=ClockKind.SIGN, case__in=cases.filter(created_at__gte=window.since))
     totals = clocks.aggregate(total=Count("id"), on_time=Count("id", filter=Q(stopped_at__isnull=False, overdue=False)))
@@ -373,6 +387,9 @@ def marker_clock(row, now):
 
 
 def heat_cells(cases, window):
+    if window.counts:
+        cells = overview_counts.heat_cells(window, window.scope_code, MAX_HEAT_CELLS)
+        return [{"cell": cell, "n": n, "ring": cell_ring(cell)} for cell, n in cells]
     rows = (
         cases.filter(created_at__gte=window.since)
         .exclude(h3_cell="")
@@ -396,13 +413,13 @@ def camera_points(scope_code):
     cameras = Camera.objects.all()
     if scope_code:
         cameras = cameras.filter(grid__code__startswith=scope_code)
-    rows = list(cameras.values_list("id", "code", "name", "lon", "lat", "online"))
-    online = sum(1 for row in rows if row[5])
+    rows = list(cameras.values_list("id", "code", "name", "lon", "lat", "status"))
+    online = sum(1 for row in rows if row[5] == CameraStatus.ONLINE)
     return {
         "total": len(rows),
         "online": online,
         "fields": ["id", "code", "name", "lon", "lat", "online"],
-        "rows": [[i, code, name, round(lon, 6), round(lat, 6), on] for i, code, name, lon, lat, on in rows],
+        "rows": [[i, code, name, round(lon, 6), round(lat, 6), st == CameraStatus.ONLINE] for i, code, name, lon, lat, st in rows],
     }
 
 
@@ -428,6 +445,8 @@ def inspector_point(row):
 
 # -- trends and rankings ------------------------------------------------------------------------
 def trends(cases, window):
+    if window.counts:
+        return overview_counts.trends(window, window.scope_code)
     starts = [window.since + dt.timedelta(days=n) for n in range(window.days)]
     return {
         "days": [start.date().isoformat() for start in starts],
@@ -459,6 +478,8 @@ def day_number(field, starts, low, high):
 
 
 def rankings(cases, window):
+    if window.counts:
+        return overview_counts.rankings(window, window.scope_code, ranked)
     recent = cases.filter(created_at__gte=window.since)
     closed_on_time = Count("id", filter=Q(closed_at__isnull=False, was_overdue=False))
     by_department = recent.filter(department__isnull=False).values(department_key=unindexed("department_id", 0)).annotate(
@@ -536,7 +557,7 @@ def camera_status_counts(scope_code):
     cameras = Camera.objects.all()
     if scope_code:
         cameras = cameras.filter(grid__code__startswith=scope_code)
-    totals = cameras.aggregate(total=Count("id"), online=Count("id", filter=Q(online=True)))
+    totals = cameras.aggregate(total=Count("id"), online=Count("id", filter=Q(status=CameraStatus.ONLINE)))
     return {"total": totals["total"], "online": totals["online"], "offline": totals["total"] - totals["online"]}
 
 
@@ -549,6 +570,9 @@ def category_ids_named(names):
 
 def category_module(cases, window, major_names):
     ids = category_ids_named(major_names)
+    if window.counts:
+        counted = overview_counts.category_module(window, window.scope_code, ids)
+        return category_payload(major_names, ids, counted["totals"], counted["by_type"], counted["by_community"])
     recent = cases.filter(created_at__gte=window.since, category_id__in=ids)
     totals = recent.aggregate(
         total=Count("id"),
@@ -558,11 +582,17 @@ def category_module(cases, window, major_names):
         satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
     )
     by_type = recent.values("category__name").annotate(n=Count("id")).order_by("-n")[:8]
+    by_type = [{"name": row["category__name"], "value": row["n"]} for row in by_type]
     by_community = (
         recent.annotate(community=Substr("region_code", 1, COMMUNITY_CODE_LENGTH))
         .values("community")
         .annotate(n=Count("id"), rated=Count("rating"), satisfied=Count("id", filter=Q(rating__gte=Rating.BASICALLY_SATISFIED)))
     )
+    return category_payload(major_names, ids, totals, by_type, by_community)
+
+
+def category_payload(major_names, ids, totals, by_type, by_community):
+    by_community = list(by_community)
     names = dict(Region.objects.filter(code__in=[row["community"] for row in by_community], level=Level.COMMUNITY).values_list("code", "name"))
     return {
         "categories": list(major_names),
@@ -571,7 +601,7 @@ def category_module(cases, window, major_names):
         "open": totals["open"],
         "closed": totals["closed"],
         "satisfaction": ratio(totals["satisfied"], totals["rated"]),
-        "by_type": [{"name": row["category__name"], "value": row["n"]} for row in by_type],
+        "by_type": by_type,
         "by_community": sorted(
             (
                 {"name": names[row["community"]], "value": row["n"], "satisfaction": ratio(row["satisfied"], row["rated"])}

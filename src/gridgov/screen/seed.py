@@ -8,13 +8,15 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+import h3
 from django.db import transaction
 from django.utils import timezone
 from shapely.geometry import Point, shape
 
 from gridgov.geo.models import Region
+from gridgov.video.models import Camera, CameraStatus
 
-from .models import Camera, IndicatorModule, MonthlyIndicator
+from .models import IndicatorModule, MonthlyIndicator
 
 DEMO_CAMERA_COUNT = 642  # the Nancun centre's video feeds (seed article)
 CAMERA_SPOTS = ["小区东门", "小区西门", "主路口", "沿街商铺", "停车场", "文化广场", "背街小巷", "学校周边", "农贸市场", "公交站"]
@@ -24,7 +26,7 @@ OFFLINE_SHARE = 0.06
 @transaction.atomic
 def seed_demo_cameras(count=DEMO_CAMERA_COUNT, *, seed=642, now=None):
     """Spread `count` cameras over all grids, round-robin by grid code; returns how many were added."""
-    grids = list(Region.objects.grids().exclude(boundary=None).order_by("code").values("id", "name", "boundary"))
+    grids = list(Region.objects.grids().exclude(boundary=None).order_by("code").values("id", "code", "name", "boundary"))
     if not grids:
         return 0
     now = now or timezone.now()
@@ -46,7 +48,9 @@ def seed_demo_cameras(count=DEMO_CAMERA_COUNT, *, seed=642, now=None):
             lon=lon,
             lat=lat,
             grid_id=grid["id"],
-            online=online,
+            region_code=grid["code"],
+            h3=h3.latlng_to_cell(lat, lon, 9),
+            status=CameraStatus.ONLINE if online else CameraStatus.OFFLINE,
             last_seen_at=now if online else now - dt.timedelta(minutes=rng.randrange(30, 3000)),
         ))
     Camera.objects.bulk_create(cameras, batch_size=500)

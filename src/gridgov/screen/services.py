@@ -1,4 +1,4 @@
-"""State changes of the screen app: kiosk tokens, patrol positions, camera status.
+"""State changes of the screen app: kiosk tokens, patrol positions (camera status: gridgov.video).
 
 Each change that a screen should see is published on the live bus in the same
 transaction (gridgov.live.publish).
@@ -18,7 +18,7 @@ from gridgov.geo.models import Region
 from gridgov.live import publish
 from gridgov.org.roles import Role
 
-from .models import Camera, InspectorPosition, KioskToken
+from .models import InspectorPosition, KioskToken
 
 PATROL_ROLES = (Role.GRID_INSPECTOR, Role.GRID_LEAD, Role.SYSADMIN)
 # Phones queue positions while offline; older ones are history, not a live position.
@@ -93,24 +93,3 @@ def position_payload(position, user, location):
         "at": position.at.isoformat(),
         "grid": grid_name,
     }
-
-
-# -- cameras ---------------------------------------------------------------------------------
-def set_camera_status(camera, *, online, at=None):
-    """Record a camera going on- or offline (from the video platform's heartbeat)."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        camera = Camera.objects.select_for_update().get(pk=camera.pk)
-        changed = camera.online != online
-        camera.online = online
-        if online:
-            camera.last_seen_at = at
-        camera.save(update_fields=["online", "last_seen_at"])
-        if changed:
-            region_code = Region.objects.filter(pk=camera.grid_id).values_list("code", flat=True).first() or ""
-            publish(
-                "camera",
-                {"id": camera.pk, "code": camera.code, "name": camera.name, "online": online, "at": at.isoformat()},
-                region_code=region_code,
-            )
-    return camera

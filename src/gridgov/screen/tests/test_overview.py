@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from gridgov.cases.models import CaseClock
 from gridgov.catalog.models import Category
 from gridgov.org.models import StaffRole
-from gridgov.screen.models import Camera, InspectorPosition, MonthlyIndicator
+from gridgov.screen.daycounts import rebuild
+from gridgov.screen.models import InspectorPosition, MonthlyIndicator
 from gridgov.screen.overview import build_overview
+from gridgov.video.models import Camera
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 H = dt.timedelta(hours=1)
@@ -61,9 +63,9 @@ def world(region_tree, make_case, department, make_user):
     sign_clock(cases["c3"], at(7, 10), stopped=at(7, 30))
     sign_clock(cases["c4"], at(1, 20), stopped=at(3), overdue=True)
 
-    Camera.objects.create(code="C1", name="东门", lon=117.005, lat=36.69, grid=region_tree["grid11"], online=True)
-    Camera.objects.create(code="C2", name="西门", lon=117.015, lat=36.69, grid=region_tree["grid12"], online=False)
-    Camera.objects.create(code="C3", name="路口", lon=117.025, lat=36.69, grid=region_tree["grid21"], online=True)
+    Camera.objects.create(code="C1", name="东门", lon=117.005, lat=36.69, grid=region_tree["grid11"], status="online")
+    Camera.objects.create(code="C2", name="西门", lon=117.015, lat=36.69, grid=region_tree["grid12"], status="offline")
+    Camera.objects.create(code="C3", name="路口", lon=117.025, lat=36.69, grid=region_tree["grid21"], status="online")
     inspector = make_user(roles=["grid_inspector"], scope=region_tree["grid11"], display_name="李四")
     idle = make_user(roles=["grid_inspector"], scope=region_tree["grid21"], display_name="赵五")
     InspectorPosition.objects.create(user=inspector, lon=117.004, lat=36.69, at=NOW - dt.timedelta(minutes=5),
@@ -74,12 +76,14 @@ def world(region_tree, make_case, department, make_user):
         MonthlyIndicator.objects.create(module="party", month=month, key="members", label="党员人数", value=value, unit="人", source="组织办")
     MonthlyIndicator.objects.create(module="party", month=dt.date(2026, 10, 1), key="branches", label="党组织", value=7, unit="个", source="组织办", sort_order=1)
     assert StaffRole.objects.filter(role="grid_inspector").count() == 2
+    rebuild()  # the rows above bypass the services, so count them as a rebuild would
     return cases
 
 
-@pytest.fixture
-def data(world, region_tree):
-    return build_overview(region_tree["subdistrict"].code, now=NOW)
+@pytest.fixture(params=["daily counts", "cases table"])
+def data(request, world, region_tree):
+    """Every figure is checked twice: from the daily counts and from the cases table."""
+    return build_overview(region_tree["subdistrict"].code, now=NOW, counts=request.param == "daily counts")
 
 
 def by_key(rows):

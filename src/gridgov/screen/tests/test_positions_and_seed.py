@@ -1,4 +1,4 @@
-"""Patrol positions from phones, camera status, case cards (masked) and the demo seed."""
+"""Patrol positions from phones, case cards (masked) and the demo seed."""
 
 import datetime as dt
 
@@ -8,9 +8,9 @@ from shapely.geometry import Point, shape
 
 from gridgov.geo.coords import wgs84_to_gcj02
 from gridgov.org.roles import Role
-from gridgov.screen.models import Camera, InspectorPosition, LiveEvent, MonthlyIndicator
+from gridgov.screen.models import InspectorPosition, LiveEvent, MonthlyIndicator
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
-from gridgov.screen.services import set_camera_status
+from gridgov.video.models import Camera
 
 POSITIONS = "/api/v1/screen/positions/"
 
@@ -51,15 +51,6 @@ class TestPositions:
 
 
 @pytest.mark.django_db
-def test_camera_going_offline_is_published_once(region_tree):
-    camera = Camera.objects.create(code="C1", name="东门", lon=117.005, lat=36.69, grid=region_tree["grid11"])
-    set_camera_status(camera, online=False)
-    set_camera_status(camera, online=False)
-    [event] = LiveEvent.objects.filter(kind="camera")
-    assert event.data["online"] is False and event.region_code == region_tree["grid11"].code
-
-
-@pytest.mark.django_db
 def test_case_card_masks_personal_data(kiosk_token, make_case, region_tree):
     case = make_case(reporter_name="王小明", reporter_phone="13912345678",
                      description="联系电话13912345678，身份证370105199001011234，楼道堵塞")
@@ -81,6 +72,7 @@ def test_demo_cameras_are_spread_inside_the_grids_deterministically(region_tree)
     assert {camera.grid.code for camera in cameras} == {region_tree[f"grid{c}{g}"].code for c in (1, 2) for g in (1, 2)}
     assert all(shape(camera.grid.boundary).contains(Point(camera.lon, camera.lat)) for camera in cameras)
     assert 0 < sum(not camera.online for camera in cameras) < 642 * 0.15
+    assert all(camera.region_code == camera.grid.code and camera.h3 for camera in cameras)
     first = [(c.code, c.lon, c.lat, c.online) for c in cameras]
     Camera.objects.all().delete()
     seed_demo_cameras()

@@ -1,0 +1,38 @@
+"""Settings of the video app, each overridable in Django settings or the environment.
+
+GRIDGOV_VIDEO = {...} in Django settings wins over the environment variables below.
+"""
+
+import os
+
+from django.conf import settings
+
+DEFAULTS = {
+    # A camera silent for this long is marked offline by the sweep.
+    "camera_silent_minutes": ("GRIDGOV_CAMERA_SILENT_MINUTES", 10, int),
+    # Flood control: beyond `flood_limit` alarms of one camera/device in `flood_minutes`
+    # the rest are summarised as a suppressed count, not cases.
+    "flood_limit": ("GRIDGOV_ALARM_FLOOD_LIMIT", 5, int),
+    "flood_minutes": ("GRIDGOV_ALARM_FLOOD_MINUTES", 10, int),
+    # Webhook signatures older or newer than this are refused (replay window).
+    "webhook_window_seconds": ("GRIDGOV_WEBHOOK_WINDOW_SECONDS", 300, int),
+    # Where Frigate's HTTP API answers (snapshots), unless the AlarmSource names one.
+    "frigate_url": ("GRIDGOV_FRIGATE_URL", "", str),
+    "snapshot_timeout": ("GRIDGOV_SNAPSHOT_TIMEOUT", 5.0, float),
+    # The account cases opened from alarms are registered by (created on demand).
+    "ingest_username": ("GRIDGOV_ALARM_ACCOUNT", "alarm-ingest", str),
+    "mqtt_client_id": ("GRIDGOV_MQTT_CLIENT_ID", "gridgov-ingest", str),
+}
+
+
+def value(name):
+    env_name, default, cast = DEFAULTS[name]
+    configured = getattr(settings, "GRIDGOV_VIDEO", {})
+    if name in configured:
+        return configured[name]
+    raw = os.environ.get(env_name)
+    return cast(raw) if raw not in (None, "") else default
+
+
+def camera_silent_minutes():
+    return value("camera_silent_minutes")
