@@ -152,6 +152,11 @@ class Case(models.Model):
     supervision_note = models.TextField(_("supervision note"), blank=True)
     parked_from_status = models.CharField(_("status before parking"), max_length=12, blank=True)
     reject_reason = models.TextField(_("reason for not accepting"), blank=True)
+    # A duplicate merged into another case (gridgov.cases.merge): status "rejected" plus this link.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("merged into")
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
 
     rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices, null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
