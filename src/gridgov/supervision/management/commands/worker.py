@@ -1,0 +1,38 @@
+"""`gridgov worker`: the django-tasks database worker plus the periodic SLA sweep scheduler.
+
+Runs the django-tasks-db worker loop in the main thread (same options as `db_worker`) and
+a scheduler thread that enqueues the SLA sweep every `--sweep-seconds` (default
+GRIDGOV_SUPERVISION["sweep_seconds"], 60). Several workers may run: each period is claimed
+by one of them (supervision.scheduler), and the sweep fires each warning once anyway.
+"""
+
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from gridgov.supervision.conf import setting
+from gridgov.supervision.scheduler import Scheduler
+
+
+class Command(DbWorkerCommand):
+    help = "Run the background task worker and the periodic SLA sweep (warnings, escalation, late check-ins)."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--sweep-seconds", type=float, default=None, help="Seconds between SLA sweeps (default: settings, 60)."
+        )
+        parser.add_argument("--no-scheduler", action="store_true", help="Only run tasks; do not schedule sweeps.")
+        # Reloading would start a second scheduler in the reloader's parent process.
+        parser.set_defaults(reload=False)
+
+    def handle(self, *args, sweep_seconds=None, no_scheduler=False, **options):
+        scheduler = None
+        if not no_scheduler:
+            seconds = sweep_seconds or setting("sweep_seconds")
+            scheduler = Scheduler(seconds, options["worker_id"])
+            scheduler.start()
+            self.stdout.write(f"SLA sweep every {seconds:g} s (worker {options['worker_id']})")
+        try:
+            super().handle(*args, **options)
+        finally:
+            if scheduler is not None:
+                scheduler.stop()

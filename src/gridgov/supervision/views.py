@@ -1,0 +1,146 @@
+"""Pages of the supervision app: the overview (/supervision/) with active whistles, late
+check-ins and 催办/督办 orders, its Excel export, and the POST endpoints behind the case
+page's supervision panel. State changes go through services only."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from gridgov.core.errors import DomainError
+
+from . import services
+from .models import Order, OrderKind, OrderStatus, Summons, Whistle
+
+PAGE_SIZE = 25
+ORDER_SORTS = {"due": ("reply_due_at", "id"), "-due": ("-reply_due_at", "-id"), "issued": ("issued_at", "id"), "-issued": ("-issued_at", "-id")}
+
+
+def _orders(request):
+    orders = Order.objects.restrict(request.user, "view").select_related("case", "department", "issued_by", "replied_by")
+    query = request.GET.get("q", "").strip()
+    if query:
+        orders = orders.filter(Q(case__number__icontains=query) | Q(note__icontains=query) | Q(department__name__icontains=query))
+    kind = request.GET.get("kind", "")
+    if kind in OrderKind.values:
+        orders = orders.filter(kind=kind)
+    status = request.GET.get("status", OrderStatus.OPEN)
+    if status in OrderStatus.values:
+        orders = orders.filter(status=status)
+    sort = request.GET.get("sort", "due")
+    return orders.order_by(*ORDER_SORTS.get(sort, ORDER_SORTS["due"])), query, kind, status, sort
+
+
+@login_required
+@require_GET
+def index(request):
+    user = request.user
+    whistles = (
+        Whistle.objects.restrict(user, "view").active().select_related("case", "blown_by").prefetch_related("summonses__department")
+        .order_by("-blown_at")[:50]
+    )
+    late = (
+        Summons.objects.restrict(user, "view").filter(late=True).select_related("case", "department")
+        .order_by("-summoned_at")[:50]
+    )
+    orders, query, kind, status, sort = _orders(request)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "whistles": whistles, "late": late, "page": page, "q": query, "kind": kind, "status": status, "sort": sort,
+        "kinds": OrderKind.choices, "statuses": OrderStatus.choices, "now": timezone.now(),
+    }
+    return render(request, "supervision/index.html", context)
+
+
+EXPORT_HEADERS = ["Case", "Kind", "Department", "Issued by", "Issued at", "Instruction", "Reply due", "Status", "Reply", "Replied at"]
+
+
+@login_required
+@require_GET
+def export_orders(request):
+    """The filtered orders as .xlsx (write-only workbook, streamed from a temporary file)."""
+    orders, *_rest = _orders(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Orders"))
+    sheet.append([_(header) for header in EXPORT_HEADERS])
+    for order in orders[:50000].iterator(chunk_size=1000):
+        sheet.append([
+            order.case.number, order.get_kind_display(), order.department.name, str(order.issued_by), _local(order.issued_at),
+            order.note, _local(order.reply_due_at), order.get_status_display(), order.reply, _local(order.replied_at),
+        ])
+    output = tempfile.TemporaryFile(suffix=".xlsx")
+    workbook.save(output)
+    output.seek(0)
+    return FileResponse(
+        output, as_attachment=True, filename=f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _local(moment):
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+# -- POST endpoints of the case page's panel -------------------------------------------------
+def _act(request, case_pk, perform, done_message):
+    try:
+        perform()
+    except DomainError as error:
+        details = "; ".join(str(m) for messages_ in error.fields.values() for m in messages_)
+        messages.error(request, f"{error.message} {details}".strip())
+    else:
+        messages.success(request, done_message)
+    return redirect(reverse("cases:detail", args=[case_pk]) + "#supervision")
+
+
+@login_required
+@require_POST
+def blow(request, case_pk):
+    data = request.POST
+    return _act(
+        request, case_pk,
+        lambda: services.blow_whistle(
+            case_pk, request.user, lead_department=data.get("lead_department"),
+            co_departments=[value for value in data.getlist("co_departments") if value],
+            reason=data.get("reason", ""), check_in_minutes=data.get("check_in_minutes") or None,
+        ),
+        _("Whistle blown: the departments are summoned."),
+    )
+
+
+@login_required
+@require_POST
+def check_in(request, case_pk):
+    return _act(
+        request, case_pk, lambda: services.check_in_case(case_pk, request.user, note=request.POST.get("note", "")),
+        _("Checked in."),
+    )
+
+
+@login_required
+@require_POST
+def issue_order(request, case_pk, kind):
+    issue = services.issue_urge if kind == OrderKind.URGE else services.issue_supervision_order
+    return _act(
+        request, case_pk,
+        lambda: issue(case_pk, request.user, note=request.POST.get("note", ""), reply_hours=request.POST.get("reply_hours") or None),
+        _("Order issued."),
+    )
+
+
+@login_required
+@require_POST
+def reply(request, case_pk, order_pk):
+    return _act(
+        request, case_pk, lambda: services.reply_order(order_pk, request.user, reply=request.POST.get("reply", "")),
+        _("Reply sent."),
+    )
