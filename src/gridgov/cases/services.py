@@ -26,7 +26,7 @@ from gridgov.core.text import clean_text
 from gridgov.geo import coords, locator
 from gridgov.geo.models import Level, Region
 from gridgov.org.models import Department
-from gridgov.org.permissions import allowed, require
+from gridgov.org.permissions import CENTRE_STAFF, ROLE_ACTIONS, allowed, require
 from gridgov.org.roles import Role
 
 from . import photos as photo_store
@@ -68,7 +68,11 @@ ACTION_LABELS = {
     "decide_park": gettext_lazy("decide on parking"),
     "unpark": gettext_lazy("unpark"),
     "supervise": gettext_lazy("supervise"),
+    "reopen": gettext_lazy("reopen"),
 }
+
+# Reopening after an unsatisfied callback (回访 不满意) is centre work.
+ROLE_ACTIONS.setdefault("case.reopen", CENTRE_STAFF)
 
 NOT_FINAL = (*OPEN_STATUSES, Status.PARKED)
 PARKABLE = (Status.ACCEPTED, Status.DISPATCHED, Status.HANDLING)
@@ -91,6 +95,7 @@ ACTION_STATUSES = {
     "decide_park": PARKABLE,
     "unpark": (Status.PARKED,),
     "supervise": NOT_FINAL,
+    "reopen": (Status.CLOSED,),  # only after an unsatisfied rating (回访 不满意), see _extra_ok
 }
 # Actions a department handler may take only on the cases of their own department.
 DEPARTMENT_ACTIONS = frozenset({"sign", "return", "handle", "request_extension"})
@@ -695,6 +700,31 @@ def rate(case, actor, *, rating, comment="", at=None, expected_version=None):
         return t.finish(note=comment, data={"rating": value})
 
 
+def reopen(case, actor, *, reason, at=None, expected_version=None):
+    """closed → accepted (back to dispatch) after an unsatisfied rating: counted as rework
+    (rework_count + 1); the rating is cleared so the next closure is rated again (the
+    timeline keeps the old one); the 立案+派遣 clock starts again."""
+    reason = _note(reason, "reason", required=True)
+    with _transition(case, actor, "reopen", at=at, expected_version=expected_version) as t:
+        t.expect_status()
+        case = t.case
+        if case.rating != Rating.UNSATISFIED:
+            raise IllegalTransition(
+                _("Only a case rated unsatisfied can be reopened."), code="not_unsatisfied"
+            )
+        data = {"rating": case.rating, "department": case.department_id, "closed_at": case.closed_at.isoformat()}
+        case.rating = None
+        case.rating_comment = ""
+        case.rated_at = None
+        case.closed_at = None
+        case.department = None
+        case.handler = None
+        case.handle_due_at = None
+        case.rework_count += 1
+        t.clocks.start(ClockKind.ACCEPT_DISPATCH, t.at)
+        return t.finish(to_status=Status.ACCEPTED, note=reason, data=data)
+
+
 def supervise(case, actor, *, note, at=None, expected_version=None):
     """督办: mark an unfinished case as supervised, with the leader's instruction."""
     note = _note(note, required=True)
@@ -853,6 +883,8 @@ def _extra_ok(case, user, action):
         return case.needs_placement
     if action == "rate":
         return case.rating is None
+    if action == "reopen":
+        return case.rating == Rating.UNSATISFIED
     return True
 
 
