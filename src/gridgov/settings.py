@@ -237,6 +237,27 @@ GRIDGOV_MAX_PHOTO_BYTES = int(os.environ.get("GRIDGOV_MAX_PHOTO_BYTES", 8 * 1024
 GRIDGOV_FALLBACK_REGION_CODE = os.environ.get("GRIDGOV_FALLBACK_REGION_CODE", "")
 GRIDGOV_MAP_TILE_URL = os.environ.get("GRIDGOV_MAP_TILE_URL", "")
 
+# --- 12345 hotline (docs/architecture.md "hotline") --------------------------------------
+# The hotline's own limits per urgency and order type (domain.md §3), kept on each order on
+# top of the case clocks: "response" (响应) and "reply" (办结反馈) as (value, unit), unit as in
+# GRIDGOV_SLA. "*" is the fallback type. A deadline sent by the hotline replaces "reply".
+GRIDGOV_HOTLINE_LIMITS = {
+    "urgent": {"*": {"response": (2, "natural_hours"), "reply": (24, "natural_hours")}},
+    "normal": {
+        "consult": {"response": (24, "natural_hours"), "reply": (3, "working_days")},
+        "help": {"response": (24, "natural_hours"), "reply": (3, "working_days")},
+        "complaint": {"response": (24, "natural_hours"), "reply": (13, "working_days")},
+        "report": {"response": (24, "natural_hours"), "reply": (13, "working_days")},
+        "*": {"response": (24, "natural_hours"), "reply": (7 * 24, "natural_hours")},
+    },
+}
+# Where closure replies and callback results are POSTed (empty: keep them for the .xlsx export),
+# the HMAC-SHA256 key of the X-Gridgov-Signature header, and the retry delays in seconds.
+GRIDGOV_HOTLINE_REPLY_URL = os.environ.get("GRIDGOV_HOTLINE_REPLY_URL", "")
+GRIDGOV_HOTLINE_REPLY_SECRET = os.environ.get("GRIDGOV_HOTLINE_REPLY_SECRET", "")
+GRIDGOV_HOTLINE_REPLY_BACKOFF = [60, 300, 900, 3600, 6 * 3600]
+GRIDGOV_HOTLINE_REPLY_TIMEOUT = float(os.environ.get("GRIDGOV_HOTLINE_REPLY_TIMEOUT", "10"))
+
 # --- Big screen and live events (docs/screen.md) ----------------------------------------
 # Where the screen opens its event stream: a path on the same origin ("/events/"), a full
 # URL, or ":8001/events/" for "this host, port 8001" (the ASGI server of `gridgov serve`).
