@@ -26,6 +26,7 @@ from gridgov.conftest import department, make_user, region_tree  # noqa: F401
 from gridgov.live.hub import stop_hub
 from gridgov.live.testing import AsgiServer
 from gridgov.org.roles import Role
+from gridgov.screen.daycounts import rebuild as rebuild_screen_counts
 from gridgov.screen.models import InspectorPosition, KioskToken
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
 
@@ -66,6 +67,7 @@ def screen_world(region_tree, make_user, department):
             due_at=None if n % 3 == 2 else now + dt.timedelta(minutes=(-60, 20)[n % 2]),
             warn_at=None if n % 3 == 2 else now - dt.timedelta(minutes=10),
         )
+    rebuild_screen_counts()  # rows written directly, not through the services
     seed_demo_cameras(count=40)
     seed_demo_indicators()
     inspector = make_user(roles=[Role.GRID_INSPECTOR], scope=grid, display_name="李四")

@@ -10,6 +10,8 @@ class ScreenConfig(AppConfig):
         from gridgov.cases.models import Case
         from gridgov.cases.signals import case_changed
 
+        from . import daycounts
         from .signals import on_case_changed
 
         case_changed.connect(on_case_changed, sender=Case, dispatch_uid="gridgov.screen.live")
+        case_changed.connect(daycounts.on_case_changed, sender=Case, dispatch_uid="gridgov.screen.daycounts")

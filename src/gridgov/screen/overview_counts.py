@@ -1,0 +1,120 @@
+"""The overview's window figures from the daily counts (gridgov.screen.daycounts).
+
+Each function returns exactly what its namesake in overview.py computes from the cases
+table; tests compare the two. Used when the screen's scope is a community or larger
+(counts are kept per community); a grid-level scope reads the cases table.
+"""
+
+import datetime as dt
+
+from django.db.models import Sum
+
+from gridgov.catalog.models import Category
+from gridgov.geo.models import Level, Region
+from gridgov.org.models import Department
+
+from .daycounts import COMMUNITY_CODE_LENGTH, COUNTERS, DayCount, Dimension
+
+
+def usable_for(scope_code):
+    return len(scope_code or "") <= COMMUNITY_CODE_LENGTH
+
+
+def window_rows(dim, window, scope_code):
+    rows = DayCount.objects.filter(dim=dim, day__gte=window.since.date())
+    return rows.filter(community__startswith=scope_code) if scope_code else rows
+
+
+def sums(rows, *names):
+    totals = rows.aggregate(**{name: Sum(name) for name in names})
+    return {name: totals[name] or 0 for name in names}
+
+
+def window_totals(window, scope_code):
+    totals = sums(window_rows(Dimension.AREA, window, scope_code), *COUNTERS)
+    return {
+        "created": totals["cases"],
+        "accepted": totals["accepted"],
+        "dispatched": totals["dispatched"],
+        "handled": totals["handled"],
+        "closed": totals["closed"],
+        "closed_on_time": totals["closed_on_time"],
+        "rated": totals["rated"],
+        "satisfied": totals["satisfied"],
+        "sign_clocks": totals["sign_clocks"],
+        "sign_on_time": totals["sign_on_time"],
+    }
+
+
+def per_day(dim, window, scope_code):
+    rows = window_rows(dim, window, scope_code).values("day").annotate(n=Sum("cases")).order_by()
+    counts = {row["day"]: row["n"] for row in rows}
+    first = window.since.date()
+    return [counts.get(first + _days(n), 0) for n in range(window.days)]
+
+
+def _days(n):
+    return dt.timedelta(days=n)
+
+
+def trends(window, scope_code):
+    first = window.since.date()
+    return {
+        "days": [(first + _days(n)).isoformat() for n in range(window.days)],
+        "created": per_day(Dimension.AREA, window, scope_code),
+        "closed": per_day(Dimension.CLOSED, window, scope_code),
+    }
+
+
+def rankings(window, scope_code, ranked):
+    by_department = (
+        window_rows(Dimension.DEPARTMENT, window, scope_code)
+        .values("value")
+        .annotate(total=Sum("cases"), closed=Sum("closed"), on_time=Sum("closed_on_time"))
+        .filter(total__gt=0)
+        .order_by()
+    )
+    by_community = (
+        window_rows(Dimension.AREA, window, scope_code)
+        .values("community")
+        .annotate(total=Sum("cases"), closed=Sum("closed"), on_time=Sum("closed_on_time"))
+        .filter(total__gt=0)
+        .order_by()
+    )
+    department_names = {str(pk): name for pk, name in Department.objects.values_list("id", "name")}
+    community_names = dict(
+        Region.objects.filter(code__in=[row["community"] for row in by_community], level=Level.COMMUNITY).values_list("code", "name")
+    )
+    return {
+        "departments": ranked(list(by_department), lambda row: department_names.get(row["value"], "")),
+        "communities": ranked(
+            [row for row in by_community if row["community"] in community_names],
+            lambda row: community_names[row["community"]],
+        ),
+    }
+
+
+def heat_cells(window, scope_code, limit):
+    rows = (
+        window_rows(Dimension.H3, window, scope_code)
+        .values("value")
+        .annotate(n=Sum("cases"))
+        .filter(n__gt=0)
+        .order_by("-n", "value")[:limit]
+    )
+    return [(row["value"], row["n"]) for row in rows]
+
+
+def category_module(window, scope_code, category_ids):
+    rows = window_rows(Dimension.CATEGORY, window, scope_code).filter(value__in=[str(pk) for pk in category_ids])
+    totals = sums(rows, "cases", "open", "closed", "rated", "satisfied")
+    by_type = rows.values("value").annotate(n=Sum("cases")).filter(n__gt=0).order_by("-n", "value")[:8]
+    names = dict(Category.objects.filter(id__in=[int(row["value"]) for row in by_type]).values_list("id", "name"))
+    by_community = (
+        rows.values("community").annotate(n=Sum("cases"), rated=Sum("rated"), satisfied=Sum("satisfied")).filter(n__gt=0).order_by()
+    )
+    return {
+        "totals": {"total": totals["cases"], **{k: totals[k] for k in ("open", "closed", "rated", "satisfied")}},
+        "by_type": [{"name": names.get(int(row["value"]), ""), "value": row["n"]} for row in by_type],
+        "by_community": list(by_community),
+    }
