@@ -22,6 +22,7 @@ from gridgov.org.roles import Role
 
 from . import permissions  # noqa: F401  (registers the app's actions for tests and commands)
 from .measures import MEASURES
+from .months import month_bounds, parse_month
 from .models import (
     AssessmentRule,
     Attendance,
@@ -37,30 +38,6 @@ from .models import (
 
 MANUAL_POINTS_LIMIT = 100
 REASON_MAX = 500
-
-
-# -- months ----------------------------------------------------------------------------------
-def parse_month(value, field="month"):
-    """'2026-10' (or a date) -> date(2026, 10, 1); ValidationFailed naming `field` otherwise."""
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    try:
-        year, month = str(value).strip().split("-")
-        return dt.date(int(year), int(month), 1)
-    except (TypeError, ValueError):
-        raise ValidationFailed.field(field, _("Enter a month as YYYY-MM."), code="invalid_month") from None
-
-
-def next_month(month):
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def month_bounds(month):
-    """[start, end) of a month as aware datetimes in the local time zone."""
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(month, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(next_month(month), dt.time.min, tzinfo=zone)
-    return start, end
 
 
 # -- rules -----------------------------------------------------------------------------------
