@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: a small region tree, departments and staff."""
 
 import itertools
+import os
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,6 +10,18 @@ from gridgov.geo.models import GridType, Level, Region
 from gridgov.org.models import Department, StaffRole, User
 
 _counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Broker tests (@pytest.mark.broker) run only when MQTT_URL names a broker, and then an
+    unreachable broker is a failure. Without MQTT_URL they are deselected, not skipped:
+    docs/decisions/0005-broker-tests-deselected-without-mqtt-url.md."""
+    if os.environ.get("MQTT_URL"):
+        return
+    broker = [item for item in items if item.get_closest_marker("broker")]
+    if broker:
+        config.hook.pytest_deselected(items=broker)
+        items[:] = [item for item in items if not item.get_closest_marker("broker")]
 
 
 @pytest.fixture(autouse=True)
