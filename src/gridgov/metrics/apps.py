@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class MetricsConfig(AppConfig):
     name = "gridgov.metrics"
     verbose_name = _("Metrics")
+
+    def ready(self):
+        from gridgov.cases.signals import case_changed
+        from gridgov.org.permissions import CENTRE_STAFF, LEADERS
+        from gridgov.org.roles import Role
+        from gridgov.web.navigation import NavItem, register
+
+        from . import permissions  # noqa: F401  (registers the actions)
+        from .facts import on_case_changed
+
+        case_changed.connect(on_case_changed, dispatch_uid="metrics_case_fact_upsert")
+        register(NavItem("metrics:overview", _("Metrics"), LEADERS | CENTRE_STAFF | {Role.GRID_LEAD}, icon="chart", order=52))
