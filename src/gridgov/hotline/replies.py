@@ -37,7 +37,7 @@ def on_case_changed(sender, case, event, **kwargs):
         return
     from .services import queue_closure_reply
 
-    queue_closure_reply(case, at=event.at)
+    queue_closure_reply(case, event_seq=event.seq, at=event.at)
 
 
 def sign(body, secret=None):

@@ -261,7 +261,7 @@ def closure_payload(case, order):
         "result": "closed",
         "note": _closing_note(case),
         "department": case.department.name if case.department_id else "",
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_at": _iso(case.closed_at),
     }
 
 
@@ -273,21 +273,24 @@ def _closing_note(case):
     return "\n".join(note for note in notes if note)
 
 
-def queue_closure_reply(case, *, at=None):
-    """Create the closure reply of a closed hotline case (once per case) and schedule it."""
+def queue_closure_reply(case, *, event_seq=None, at=None):
+    """Create the closure reply of a closed hotline case and schedule it: once per closing
+    event (a case reopened after an unsatisfied callback and closed again replies again)."""
     order = HotlineOrder.objects.filter(case_id=case.pk).first()
     if order is None:
         return None
     case = Case.objects.select_related("department").get(pk=case.pk)
-    return _queue(order, ReplyKind.CLOSURE, f"closure:{case.pk}", closure_payload(case, order), at)
+    key = f"closure:{case.pk}:{event_seq if event_seq is not None else case.version}"
+    return _queue(order, ReplyKind.CLOSURE, key, closure_payload(case, order), at)
 
 
 def report_callback(case, result, note, *, actor=None, at=None):
     """Send the 回访 (callback) result of a hotline case back to the hotline.
 
     `result` is a short code or label (e.g. "satisfied", "basically_satisfied",
-    "unsatisfied", or Chinese 满意/基本满意/不满意), `note` free text. One callback per
-    case: a second call returns the first reply. NotFound if the case is no hotline case.
+    "unsatisfied", or Chinese 满意/基本满意/不满意), `note` free text. Idempotent per case
+    version: calling again before the case changes returns the first reply. NotFound if the
+    case did not come from the hotline.
     """
     case = Case.objects.select_related("department").get(pk=getattr(case, "pk", case))
     if actor is not None:
@@ -305,10 +308,10 @@ def report_callback(case, result, note, *, actor=None, at=None):
         "result": result,
         "note": note,
         "department": case.department.name if case.department_id else "",
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "callback_at": at.isoformat(),
+        "closed_at": _iso(case.closed_at),
+        "callback_at": _iso(at),
     }
-    return _queue(order, ReplyKind.CALLBACK, f"callback:{case.pk}", payload, at)
+    return _queue(order, ReplyKind.CALLBACK, f"callback:{case.pk}:{case.version}", payload, at)
 
 
 def _queue(order, kind, key, payload, at):
@@ -318,10 +321,17 @@ def _queue(order, kind, key, payload, at):
     at = at or timezone.now()
     with transaction.atomic():
         reply, created = HotlineReply.objects.get_or_create(
-            key=key, defaults={"order": order, "kind": kind, "payload": payload, "created_at": at, "next_retry_at": at}
+            # Due now whatever the event time (a replayed history must still be sent).
+            key=key,
+            defaults={"order": order, "kind": kind, "payload": payload, "created_at": at, "next_retry_at": timezone.now()},
         )
         if created:
             if kind == ReplyKind.CLOSURE:
                 HotlineOrder.objects.filter(pk=order.pk, replied_at__isnull=True).update(replied_at=at)
             transaction.on_commit(lambda: schedule_delivery(reply.pk))
     return reply
+
+
+def _iso(moment):
+    """Local time with its offset (the hotline reads +08:00)."""
+    return timezone.localtime(moment).isoformat() if moment else None
