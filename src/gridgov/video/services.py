@@ -5,3 +5,6 @@ from . import permissions  # noqa: F401
 from .cameras import record_heartbeats, save_cameras, set_camera_status, stream_url_for, sweep_silent_cameras
 
 __all__ = ["record_heartbeats", "save_cameras", "set_camera_status", "stream_url_for", "sweep_silent_cameras"]
+from .alarms import dismiss_alarm, ingest, open_case_for_alarm  # noqa: E402
+
+__all__ += ["dismiss_alarm", "ingest", "open_case_for_alarm"]
