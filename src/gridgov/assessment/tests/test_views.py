@@ -1,0 +1,116 @@
+"""The assessment pages: my sheet, ranking, export, generate/adjust/lock buttons, meetings."""
+
+import io
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from gridgov.assessment import services
+from gridgov.assessment.models import Meeting, ScoreSheet, SheetStatus
+
+from .conftest import at
+
+
+@pytest.fixture
+def client_for(db):
+    def factory(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def october(people, drive, inspector_rules):
+    drive.patrol_report(people.inspector, at(12))
+    drive.patrol_report(people.inspector, at(13))
+    services.generate_sheets(people.leader, "2026-10")
+    return {sheet.user_id: sheet for sheet in ScoreSheet.objects.all()}
+
+
+def test_my_sheet_shows_my_scores(people, october, client_for):
+    response = client_for(people.inspector).get("/assessment/?month=2026-10")
+    assert response.status_code == 200
+    assert october[people.inspector.pk].total_score == 20.0
+    assert b'data-testid="total-score">20<' in response.content
+
+
+def test_my_sheet_empty_state(people, client_for):
+    response = client_for(people.inspector).get("/assessment/?month=2025-01")
+    assert b'data-testid="empty-state"' in response.content
+
+
+def test_an_inspector_cannot_open_a_colleagues_sheet(people, october, client_for):
+    colleague_sheet = october[people.colleague.pk]
+    assert client_for(people.inspector).get(f"/assessment/sheets/{colleague_sheet.pk}/").status_code == 404
+    assert client_for(people.secretary).get(f"/assessment/sheets/{colleague_sheet.pk}/").status_code == 200
+    assert client_for(people.far_secretary).get(f"/assessment/sheets/{colleague_sheet.pk}/").status_code == 404
+
+
+def test_ranking_of_the_community(people, october, client_for):
+    response = client_for(people.secretary).get("/assessment/sheets/?month=2026-10")
+    body = response.content.decode()
+    assert str(people.inspector) in body and str(people.colleague) in body
+    assert str(people.far_inspector) not in body
+    assert body.index(str(people.inspector)) < body.index(str(people.colleague))  # 20 points before 0
+    searched = client_for(people.secretary).get(f"/assessment/sheets/?month=2026-10&q={people.colleague.display_name}")
+    assert str(people.inspector) not in searched.content.decode()
+
+
+def test_export_xlsx(people, october, client_for):
+    response = client_for(people.secretary).get("/assessment/sheets/export.xlsx?month=2026-10")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 3  # header + community 1's two inspectors
+    assert rows[1][0] == 1 and rows[1][1] == str(people.inspector) and rows[1][6] == 20
+
+
+def test_buttons_generate_adjust_and_lock(people, inspector_rules, client_for):
+    secretary = client_for(people.secretary)
+    assert secretary.post("/assessment/sheets/generate/", {"month": "2026-10"}).status_code == 302
+    sheet = ScoreSheet.objects.get(user=people.inspector)
+    client_for(people.grid_lead).post(
+        f"/assessment/sheets/{sheet.pk}/manual/", {"points": "-2", "reason": "例会缺席", "idempotency_key": "x1"}
+    )
+    client_for(people.grid_lead).post(
+        f"/assessment/sheets/{sheet.pk}/manual/", {"points": "-2", "reason": "例会缺席", "idempotency_key": "x1"}
+    )
+    secretary.post(f"/assessment/sheets/{sheet.pk}/lock/")
+    sheet.refresh_from_db()
+    assert sheet.manual_score == -2.0 and sheet.status == SheetStatus.LOCKED
+    page = secretary.get(f"/assessment/sheets/{sheet.pk}/").content.decode()
+    assert 'action="/assessment/sheets/%d/lock/"' % sheet.pk not in page
+
+
+def test_an_inspector_gets_no_generate_button_and_cannot_post_it(people, inspector_rules, client_for):
+    inspector = client_for(people.inspector)
+    assert b"/assessment/sheets/generate/" not in inspector.get("/assessment/sheets/?month=2026-10").content
+    inspector.post("/assessment/sheets/generate/", {"month": "2026-10"})
+    assert not ScoreSheet.objects.exists()
+
+
+def test_record_a_meeting_with_attendance(people, region_tree, client_for):
+    secretary = client_for(people.secretary)
+    assert secretary.get("/assessment/meetings/new/").status_code == 200
+    response = secretary.post("/assessment/meetings/new/", {
+        "kind": "weekly", "region": region_tree["community1"].pk, "date": "2026-10-15", "topic": "第42周例会",
+        "minutes": "讨论垃圾清运", "idempotency_key": "meet-1",
+        f"att_{people.inspector.pk}": "present", f"att_{people.colleague.pk}": "leave",
+    })
+    meeting = Meeting.objects.get()
+    assert response.status_code == 302
+    assert dict(meeting.attendance.values_list("user_id", "status")) == {
+        people.inspector.pk: "present", people.colleague.pk: "leave",
+    }
+    listing = client_for(people.inspector).get("/assessment/meetings/?q=42").content.decode()
+    assert "第42周例会" in listing
+    assert "第42周例会" not in client_for(people.far_inspector).get("/assessment/meetings/").content.decode()
+
+
+def test_meeting_form_shows_field_errors(people, client_for):
+    response = client_for(people.secretary).post("/assessment/meetings/new/", {"kind": "weekly", "topic": "x"})
+    assert response.status_code == 400 and b"field__error" in response.content
+    assert client_for(people.inspector).get("/assessment/meetings/new/").status_code == 403
