@@ -6,6 +6,7 @@ import tempfile
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from openpyxl import Workbook
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
 from gridgov.core.masking import mask_name, mask_phone
-from gridgov.org.permissions import allowed, require
+from gridgov.org.permissions import allowed
 
 from .filters import HotlineOrderFilterSet, deadline_state
 from .models import HotlineImport, HotlineOrder, HotlineReply
@@ -44,8 +45,14 @@ def _order_by(sort):
     return tuple(f"-{f}" for f in fields) if sort.startswith("-") else fields
 
 
+def _require(user, action):
+    """Pages answer 403 (Django's PermissionDenied) to a role without the action."""
+    if not allowed(user, action):
+        raise PermissionDenied(_("Your role may not use this page."))
+
+
 def _visible(request):
-    require(request.user, "hotline.view")
+    _require(request.user, "hotline.view")
     return HotlineOrder.objects.restrict(request.user, "view").select_related("case", "case__department")
 
 
@@ -117,7 +124,7 @@ ORDER_HEADERS = [
 ]
 REPLY_HEADERS = [
     gettext_noop("Order number"), gettext_noop("Case"), gettext_noop("Kind"), gettext_noop("Result"),
-    gettext_noop("Handling note"), gettext_noop("Department"), gettext_noop("Closed"), gettext_noop("Status"),
+    gettext_noop("Handling note"), gettext_noop("Department"), gettext_noop("Closed at"), gettext_noop("Status"),
     gettext_noop("Attempts"), gettext_noop("Last error"), gettext_noop("Sent"),
 ]
 
@@ -169,7 +176,7 @@ def export_orders(request):
 @require_GET
 def export_replies(request):
     """Replies (办结/回访) for hotline platforms without an API: staff upload this file."""
-    require(request.user, "hotline.import")
+    _require(request.user, "hotline.import")
     replies = HotlineReply.objects.restrict(request.user, "view").select_related("order").order_by("created_at", "id")
     status = request.GET.get("status")
     if status:
@@ -213,7 +220,7 @@ class ImportForm(forms.Form):
 
 @login_required
 def import_form(request):
-    require(request.user, "hotline.import")
+    _require(request.user, "hotline.import")
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -1,0 +1,124 @@
+"""Excel import of order batches: all or nothing, per-row errors, duplicates skipped,
+the command, and the page with its progress (a django-tasks job run by the real worker)."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import translation
+
+from gridgov.cases.models import Case
+from gridgov.hotline import services
+from gridgov.hotline.importer import import_orders
+from gridgov.hotline.models import HotlineImport, HotlineOrder, ImportStatus
+
+from .conftest import xlsx_bytes
+
+GOOD = [
+    ("GD1", "咨询", "一般", "李四", "13900001111", "咨询低保办理", "象霞社区2号楼", None),
+    ("GD2", "投诉", "紧急", "王五", "0531-88886666", "楼道堆放杂物", "", "2026-12-01 17:00"),
+    ("GD3", "建议", "", "", "", "建议增设健身器材", "", None),
+]
+
+
+def test_a_good_file_imports_every_row(staff):
+    report = import_orders(io.BytesIO(xlsx_bytes(GOOD)), staff.clerk)
+    assert report.ok and report.created == 3 and report.total == 3
+    assert sorted(HotlineOrder.objects.values_list("order_number", flat=True)) == ["GD1", "GD2", "GD3"]
+    assert HotlineOrder.objects.get(order_number="GD2").urgency == "urgent"
+    assert Case.objects.filter(channel="hotline").count() == 3
+
+
+def test_one_bad_row_imports_nothing_and_reports_row_field_and_chinese_message(staff):
+    rows = [*GOOD, ("GD4", "表扬", "一般", "", "abc", "", "", None)]
+    with translation.override("zh-hans"):
+        report = import_orders(io.BytesIO(xlsx_bytes(rows)), staff.clerk)
+    assert not report.ok and report.created == 0
+    assert {(error["row"], error["field"]) for error in report.errors} == {
+        (5, "order_type"), (5, "caller_phone"), (5, "content")
+    }
+    messages = {error["field"]: error["message"] for error in report.errors}
+    assert messages["content"] == "该字段是必填项。"
+    assert "咨询" in messages["order_type"] and "未知" in messages["order_type"]
+    assert not HotlineOrder.objects.exists() and not Case.objects.exists()
+
+
+def test_duplicates_are_skipped_not_errors(staff):
+    services.receive_order(staff.clerk, {"order_number": "GD1", "order_type": "咨询", "content": "已有的工单"})
+    rows = [*GOOD, ("GD3", "建议", "", "", "", "同一文件中重复", "", None)]
+    report = import_orders(io.BytesIO(xlsx_bytes(rows)), staff.clerk)
+    assert report.ok and report.created == 2
+    assert report.skipped == [{"row": 2, "order_number": "GD1"}, {"row": 5, "order_number": "GD3"}]
+    assert HotlineOrder.objects.count() == 3
+
+
+def test_an_error_while_saving_rolls_back_the_whole_batch(staff, quick_user, region_tree):
+    from gridgov.org.roles import Role
+
+    community_clerk = quick_user([Role.INTAKE_CLERK], scope=region_tree["community1"])
+    # Row 2 lies in the clerk's community, the point of row 3 outside it.
+    header = ("工单编号", "诉求类型", "诉求内容", "lon", "lat")
+    from gridgov.hotline import importer
+
+    importer.HEADERS.setdefault("lon", "lon")
+    importer.HEADERS.setdefault("lat", "lat")
+    try:
+        data = xlsx_bytes([("GD1", "求助", "一", 117.005, 36.69), ("GD2", "求助", "二", 117.025, 36.69)], header=header)
+        report = import_orders(io.BytesIO(data), community_clerk)
+    finally:
+        importer.HEADERS.pop("lon")
+        importer.HEADERS.pop("lat")
+    assert not report.ok and report.errors[0]["row"] == 3
+    assert not HotlineOrder.objects.exists() and not Case.objects.exists()
+
+
+def test_not_a_workbook_or_missing_columns_is_reported(staff):
+    assert import_orders(io.BytesIO(b"not a zip"), staff.clerk).errors[0]["field"] == "file"
+    report = import_orders(io.BytesIO(xlsx_bytes([("x",)], header=("工单编号",))), staff.clerk)
+    assert report.errors[0]["field"] == "file" and "order_type" in report.errors[0]["message"]
+
+
+def test_the_command_imports_or_refuses(staff, tmp_path):
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(xlsx_bytes(GOOD))
+    out = io.StringIO()
+    call_command("import-hotline", str(good), user=staff.clerk.username, stdout=out)
+    assert "3 orders imported" in out.getvalue()
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx_bytes([("GD9", "表扬", "", "", "", "x", "", None)]))
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import-hotline", str(bad), user=staff.clerk.username, stderr=err)
+    assert "row 2 order_type" in err.getvalue()
+    assert not HotlineOrder.objects.filter(order_number="GD9").exists()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_the_page_uploads_runs_the_job_and_shows_progress_and_errors(client, staff, media, django_capture_on_commit_callbacks):
+    client.force_login(staff.clerk)
+    upload = SimpleUploadedFile("batch.xlsx", xlsx_bytes([*GOOD, ("GD5", "表扬", "", "", "", "", "", None)]))
+    response = client.post("/hotline/import/", {"file": upload})
+    batch = HotlineImport.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/hotline/import/{batch.pk}/"
+    waiting = client.get(f"/hotline/import/{batch.pk}/", HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in waiting.content.decode()  # polls until finished
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED and batch.total == 4 and batch.processed == 4
+    page = client.get(f"/hotline/import/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in page and 'data-import-errors' in page
+    assert "<td>5</td><td>order_type</td>" in page and "<td>5</td><td>content</td>" in page
+    assert not HotlineOrder.objects.exists()
+
+
+def test_the_page_refuses_non_xlsx_and_roles_without_import(client, staff, media):
+    client.force_login(staff.clerk)
+    response = client.post("/hotline/import/", {"file": SimpleUploadedFile("a.csv", b"a,b")})
+    assert response.status_code == 200 and not HotlineImport.objects.exists()
+    client.force_login(staff.handler)
+    assert client.get("/hotline/import/").status_code == 403
