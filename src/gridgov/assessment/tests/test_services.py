@@ -224,3 +224,15 @@ def test_meeting_idempotency_key(people, region_tree):
     first, created = services.record_meeting(people.secretary, idempotency_key="m-1", **kwargs)
     again, created_again = services.record_meeting(people.secretary, idempotency_key="m-1", **kwargs)
     assert created and not created_again and first.pk == again.pk
+
+
+def test_command_generates_as_the_named_account(people, inspector_rules):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("assessment-sheets", "--month", "2026-10", "--as", people.secretary.username, stdout=out)
+    assert "2 sheets computed" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("assessment-sheets", "--month", "2026-10", "--as", people.inspector.username)

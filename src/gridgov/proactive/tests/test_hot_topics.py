@@ -91,3 +91,28 @@ def test_cell_feature_is_a_closed_polygon(history, crew):
     ring = feature["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 7
     assert feature["properties"]["current"] == 5
+
+
+def test_command_prints_the_report(history):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("hot-topics", "--month", "2026-10", "--months", "2", stdout=out)
+    text = out.getvalue()
+    assert "10 cases (previous period 8, +25.0%)" in text
+    assert "1. 暴露垃圾 · " in text and f"[{cell(P1)}]: 4 (previous 2, +100.0%)" in text
+    out = io.StringIO()
+    call_command("hot-topics", "--month", "2026-10", "--months", "2", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert [row["current"] for row in data["categories"]] == [6, 4]
+    assert data["trend"]["total"] == [4, 4, 4, 6]
+
+
+def test_command_refuses_a_bad_month(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("hot-topics", "--month", "October")
