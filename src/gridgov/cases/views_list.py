@@ -30,7 +30,7 @@ from gridgov.org.models import Department
 from gridgov.web.models import SavedFilter
 
 from .clocks import clock_state
-from .filters import CaseFilterSet
+from .filters import CaseFilterSet, search_days, search_help
 from .list_widgets import FastCheckboxes, FastSelect, FastYesNo
 from .links import case_url_template
 from .models import Case, ClockState, Status
@@ -107,6 +107,10 @@ class CaseListFilterSet(CaseFilterSet):
             self.filters[name].extra["widget"] = FastYesNo
         for name in ("created_after", "created_before"):
             self.filters[name].extra["widget"] = forms.DateInput(attrs={"type": "date"})
+        self.filters["q"].extra["widget"] = forms.TextInput(attrs={
+            "placeholder": _("Number, phone, or words (last %(days)s days)") % {"days": search_days()},
+            "title": search_help(),
+        })
 
     def primary_fields(self):
         return [_shown(self.form[name]) for name in self.PRIMARY]
@@ -225,6 +229,7 @@ def case_list(request):
         "filter_query": filter_query(request.GET),
         "saved_filters": SavedFilter.objects.filter(user=request.user),
         "export_url": reverse("cases:export") + "?" + _query_without(request, "page", "page_size"),
+        "export_max_rows": EXPORT_MAX_ROWS,
     }
     return render(request, "cases/list.html", context)
 
