@@ -200,6 +200,10 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "gridgov.cases.models.AttachmentKind",
         "RequestKindEnum": "gridgov.cases.models.RequestKind",
         "RequestStatusEnum": "gridgov.cases.models.RequestStatus",
+        "SheetStatusEnum": "gridgov.assessment.models.SheetStatus",
+        "AttendanceStatusEnum": "gridgov.assessment.models.AttendanceStatus",
+        "ProjectStatusEnum": "gridgov.proactive.models.ProjectStatus",
+        "RoleEnum": "gridgov.org.roles.Role",
     },
     # Every operation documents the {code, message, fields} error responses.
     "POSTPROCESSING_HOOKS": [
