@@ -529,8 +529,10 @@ def emergency(cases, scope_code, window):
 
 
 def active_whistles(scope_code):
-    """Active 吹哨报到 events. The supervision app that records them does not exist yet."""
-    return []
+    """Active 吹哨报到 events (the supervision app records them)."""
+    from gridgov.supervision.screen import active_whistles as whistles
+
+    return whistles(scope_code)
 
 
 def camera_status_counts(scope_code):
