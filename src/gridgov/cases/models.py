@@ -55,7 +55,7 @@ class ClockKind(models.TextChoices):
 
 
 class ClockState(models.TextChoices):
-    NORMAL = "normal", _("Normal")
+    NORMAL = "normal", pgettext_lazy("clock state", "Normal")  # 正常 (a priority "Normal" is 普通)
     WARNING = "warning", _("Warning")
     OVERDUE = "overdue", _("Overdue")
 

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from gridgov.cases.clocks import clock_state
@@ -56,7 +57,7 @@ def _map_text():
         "truncated": _("Only the %(cap)s most urgent are shown."),
         "loadFailed": _("The map data could not be loaded."),
         "states": {
-            "normal": _("Normal"),
+            "normal": pgettext("clock state", "Normal"),
             "warning": _("Warning"),
             "overdue": _("Overdue"),
             "none": _("No deadline"),

@@ -23,6 +23,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -142,7 +143,7 @@ def _app_text():
         "syncedAt": _("Everything sent at %(time)s."),
         "offlineNow": _("This phone is offline."),
         "kinds": {"report": _("Event report"), "verify": _("Verification"), "patrol": _("Patrol track")},
-        "clock": {"normal": _("Normal"), "warning": _("Warning"), "overdue": _("Overdue"), "none": ""},
+        "clock": {"normal": pgettext("clock state", "Normal"), "warning": _("Warning"), "overdue": _("Overdue"), "none": ""},
     }
 
 
