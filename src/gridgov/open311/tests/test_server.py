@@ -263,3 +263,8 @@ def test_requests_of_other_channels_are_not_public(base, client, api_key, servic
     case, _ = create_case(api_key.user, channel="hotline", description="热线工单", lon=117.005, lat=36.69)
     assert client.get_service_requests() == []
     assert requests.get(f"{base}/requests/{case.number}.json", timeout=10).status_code == 404
+
+
+def test_error_descriptions_are_chinese_by_default(base, services_catalog):
+    response = post(base, {"service_code": "T102", **IN_GRID})
+    assert response.json() == [{"code": 403, "description": "提交服务请求需要有效的 api_key。"}]
