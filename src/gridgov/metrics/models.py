@@ -56,7 +56,10 @@ class MetricsConfig(models.Model):
 class CaseFact(models.Model):
     """One row per case: its period key, where it belongs and what happened to it."""
 
-    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # No database constraint: derived data, rebuilt at will (and bulk-loaded by bench/metrics.py).
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False
+    )
     created_day = models.DateField()  # local date of 受理: the period the case counts in
     region_code = models.CharField(max_length=15, blank=True)  # for scope restriction
     department_id = models.IntegerField(null=True)

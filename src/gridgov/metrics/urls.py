@@ -1,5 +1,13 @@
 """Pages of the metrics app."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "metrics"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("export.xlsx", views.export_xlsx, name="export"),
+    path("cases/", views.drill_down, name="cases"),
+]

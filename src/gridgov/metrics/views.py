@@ -1,0 +1,202 @@
+"""Pages of the metrics app: the leaders' figures (tables, ranking, ECharts), the drill-down
+to the cases behind any number, and the Excel export. Everything is restricted to the
+viewer's scope."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from gridgov.cases.models import Case
+from gridgov.core.errors import ValidationFailed
+from gridgov.org.permissions import allowed
+
+from . import services
+from .periods import period_from_params
+from .xlsx import xlsx_response
+
+RATE_LABELS = {
+    "response_rate": gettext_lazy("Response rate"),  # 响应率
+    "resolution_rate": gettext_lazy("Resolution rate"),  # 解决率
+    "satisfaction_rate": gettext_lazy("Satisfaction rate"),  # 满意率
+    "on_time_rate": gettext_lazy("On-time closure rate"),  # 按期结案率
+    "rework_rate": gettext_lazy("Rework rate"),  # 返工率
+    "extension_rate": gettext_lazy("Extension rate"),  # 延期率
+}
+PART_LABELS = {
+    "cases": gettext_lazy("Cases"),
+    "dispatched": gettext_lazy("Dispatched"),
+    "responded": gettext_lazy("Responded in time"),
+    "resolved": gettext_lazy("Resolved"),
+    "rated": gettext_lazy("Rated"),
+    "satisfied": gettext_lazy("Satisfied"),
+    "basically_satisfied": gettext_lazy("Basically satisfied"),
+    "unsatisfied": gettext_lazy("Unsatisfied"),
+    "closed": gettext_lazy("Closed"),
+    "closed_on_time": gettext_lazy("Closed on time"),
+    "reworked": gettext_lazy("Reworked"),
+    "extended": gettext_lazy("Extended"),
+}
+PERIOD_KINDS = [("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter")), ("range", gettext_lazy("Custom range"))]
+SORTABLE = ["score", "cases", *RATE_LABELS]
+
+
+def _request_period(request):
+    """(level, start, end, error): bad input falls back to this month with the message."""
+    try:
+        level = services.check_level(request.GET.get("level") or "department")
+        start, end = period_from_params(request.GET)
+        return level, start, end, None
+    except ValidationFailed as error:
+        start, end = period_from_params({})
+        return "department", start, end, error.message
+
+
+def _drill_url(level, key, part, start, end):
+    query = {"level": level, "part": part, "start": start.isoformat(), "end": end.isoformat()}
+    if key is not None:
+        query["key"] = key
+    return f"{reverse('metrics:cases')}?{urlencode(query)}"
+
+
+def _decorate(row, start, end):
+    """Cells of one table row: each number links to the cases behind it."""
+    level = row["level"]
+    rates = []
+    for name, (numerator, denominator) in services.RATES.items():
+        rates.append({
+            "name": name,
+            "label": RATE_LABELS[name],
+            "value": row[name],
+            "numerator": row[numerator],
+            "denominator": row[denominator],
+            "url": _drill_url(level, row["key"], numerator, start, end),
+            "base_url": _drill_url(level, row["key"], denominator, start, end),
+        })
+    row["rates"] = rates
+    row["cases_url"] = _drill_url(level, row["key"], "cases", start, end)
+    return row
+
+
+def require_page(user, action):
+    """Pages answer 403 (Django's PermissionDenied) where services raise Forbidden."""
+    if not allowed(user, action):
+        raise PermissionDenied(action)
+
+
+@login_required
+@require_GET
+def overview(request):
+    require_page(request.user, "metrics.view")
+    level, start, end, error = _request_period(request)
+    config = services.get_config()
+    rows = services.compute(level, start, end, request.user, config=config)
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTABLE else "score"
+    if sort != "score":
+        rows.sort(key=lambda row: (row[sort] is None, -(row[sort] or 0)))
+    total = _decorate(services.total(start, end, request.user, config=config), start, end)
+    total["level"] = "all"
+    trend = services.monthly_trend(12, end, request.user, config=config)
+    query = request.GET.copy()
+    query.pop("sort", None)
+    context = {
+        "level": level,
+        "levels": [(key, services.LEVEL_LABELS[key]) for key in services.LEVELS],
+        "period": request.GET.get("period") or "month",
+        "period_kinds": PERIOD_KINDS,
+        "month": request.GET.get("month") or f"{start:%Y-%m}",
+        "quarter": request.GET.get("quarter") or f"{start.year}-Q{(start.month - 1) // 3 + 1}",
+        "start": start,
+        "end": end,
+        "error": error,
+        "config": config,
+        "rows": [_decorate(row, start, end) for row in rows],
+        "total": total,
+        "rate_labels": RATE_LABELS,
+        "sort": sort,
+        "query": query.urlencode(),
+        "export_query": request.GET.urlencode(),
+        "chart": _chart_data(rows, trend),
+    }
+    return render(request, "metrics/overview.html", context)
+
+
+def _chart_data(rows, trend):
+    ranked = sorted((row for row in rows if row["score"] is not None), key=lambda row: -row["score"])[:20]
+    return {
+        "ranking": {"names": [str(row["name"]) for row in ranked], "scores": [row["score"] for row in ranked]},
+        "trend": {
+            "months": [point["month"] for point in trend],
+            "series": [
+                {"name": str(RATE_LABELS[name]), "data": [point[name] for point in trend]}
+                for name in ("response_rate", "resolution_rate", "satisfaction_rate")
+            ] + [{"name": _("Composite score"), "data": [point["score"] for point in trend]}],
+        },
+        "labels": {"score": _("Composite score")},
+    }
+
+
+@login_required
+@require_GET
+def export_xlsx(request):
+    require_page(request.user, "metrics.view")
+    level, start, end, _error = _request_period(request)
+    config = services.get_config()
+    rows = services.compute(level, start, end, request.user, config=config)
+    headers = [_("Rank"), services.LEVEL_LABELS[level], *[PART_LABELS[part] for part in services.COUNTS],
+               *RATE_LABELS.values(), _("Composite score")]
+    lines = [
+        [row["rank"], str(row["name"]), *[row[part] for part in services.COUNTS], *[row[name] for name in RATE_LABELS], row["score"]]
+        for row in rows
+    ]
+    total = services.total(start, end, request.user, config=config)
+    lines.append(["", _("All"), *[total[part] for part in services.COUNTS], *[total[name] for name in RATE_LABELS], total["score"]])
+    return xlsx_response(f"metrics-{level}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", _("Metrics"), headers, lines)
+
+
+@login_required
+@require_GET
+def drill_down(request):
+    """The cases behind one figure (visible cases only)."""
+    require_page(request.user, "metrics.view")
+    params = request.GET
+    try:
+        start, end = services.check_range(dt.date.fromisoformat(params.get("start", "")), dt.date.fromisoformat(params.get("end", "")))
+    except ValueError:
+        start, end = period_from_params({})
+    level = params.get("level") or "all"
+    key = params.get("key")
+    key = int(key) if key and key.isdigit() else None
+    part = params.get("part") or "cases"
+    try:
+        ids = services.drill_down(level, key, part, start, end, request.user)
+    except ValidationFailed:
+        ids = services.drill_down("all", None, "cases", start, end, request.user)
+        level, key, part = "all", None, "cases"
+    cases = (
+        Case.objects.restrict(request.user).filter(pk__in=ids)
+        .select_related("category", "grid", "department").order_by("-created_at", "-id")
+    )
+    page = Paginator(cases, 20).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "part_label": PART_LABELS.get(part, part),
+        "level_label": services.LEVEL_LABELS.get(level, _("All")),
+        "unit_name": services.unit_names(level, [key]).get(key, "") if level != "all" else _("All"),
+        "start": start,
+        "end": end,
+        "query": query.urlencode(),
+        "back": f"{reverse('metrics:overview')}?{urlencode({'level': level if level != 'all' else 'department', 'period': 'range', 'start': start.isoformat(), 'end': end.isoformat()})}",
+        "now": timezone.now(),
+    }
+    return render(request, "metrics/cases.html", context)
