@@ -22,7 +22,7 @@ from .filters import HotlineOrderFilterSet, deadline_state
 from .models import HotlineOrder, HotlineReply, OrderType, ReplyKind, ReplyStatus, Urgency
 
 
-class OrderInSerializer(serializers.Serializer):
+class HotlineOrderInSerializer(serializers.Serializer):
     """The order as the hotline platform sends it (services check and clean every field)."""
 
     order_number = serializers.CharField(help_text=gettext_lazy("The hotline's work order number (工单编号); idempotency key."))
@@ -39,7 +39,7 @@ class OrderInSerializer(serializers.Serializer):
     lat = serializers.FloatField(required=False, allow_null=True)
 
 
-class ReplySerializer(serializers.ModelSerializer):
+class HotlineReplySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ReplyKind.choices, read_only=True)
     status = serializers.ChoiceField(choices=ReplyStatus.choices, read_only=True)
 
@@ -49,7 +49,7 @@ class ReplySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class HotlineOrderSerializer(serializers.ModelSerializer):
     case_id = serializers.IntegerField(read_only=True)
     case_number = serializers.CharField(source="case.number", read_only=True)
     case_status = serializers.CharField(source="case.status", read_only=True)
@@ -78,11 +78,11 @@ class OrderSerializer(serializers.ModelSerializer):
         return deadline_state(order)
 
 
-class OrderDetailSerializer(OrderSerializer):
-    replies = ReplySerializer(many=True, read_only=True)
+class HotlineOrderDetailSerializer(HotlineOrderSerializer):
+    replies = HotlineReplySerializer(many=True, read_only=True)
 
-    class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "replies"]
+    class Meta(HotlineOrderSerializer.Meta):
+        fields = [*HotlineOrderSerializer.Meta.fields, "replies"]
         read_only_fields = fields
 
 
@@ -94,15 +94,15 @@ def visible_orders(user):
     get=extend_schema(summary="Hotline orders in your scope"),
     post=extend_schema(
         summary="Receive a 12345 work order (the hotline platform's service account)",
-        request=OrderInSerializer,
+        request=HotlineOrderInSerializer,
         responses={
-            201: OrderSerializer,
-            200: OpenApiResponse(OrderSerializer, description="A resend of an order already received: the same order."),
+            201: HotlineOrderSerializer,
+            200: OpenApiResponse(HotlineOrderSerializer, description="A resend of an order already received: the same order."),
         },
     ),
 )
 class OrderListView(generics.ListAPIView):
-    serializer_class = OrderSerializer
+    serializer_class = HotlineOrderSerializer
     filterset_class = HotlineOrderFilterSet
     ordering_fields = ["received_at", "reply_due_at", "order_number"]
     ordering = ["-received_at", "-id"]
@@ -115,13 +115,13 @@ class OrderListView(generics.ListAPIView):
             raise ValidationFailed(code="invalid_body")
         order, created = services.receive_order(request.user, dict(request.data.items()))
         return Response(
-            OrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            HotlineOrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
 
 @extend_schema_view(get=extend_schema(summary="One hotline order with its deadlines and replies"))
 class OrderDetailView(generics.RetrieveAPIView):
-    serializer_class = OrderDetailSerializer
+    serializer_class = HotlineOrderDetailSerializer
 
     def get_queryset(self):
         return visible_orders(self.request.user).prefetch_related("replies")
