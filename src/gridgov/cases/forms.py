@@ -94,6 +94,17 @@ class AcceptForm(CaseActionForm):
         )
         self.fields["category"].initial = self.case.category_id
         self.fields["priority"].initial = self.case.priority
+        if self.case.category_id is None:
+            self._suggest_category()
+
+    def _suggest_category(self):
+        """Preselect the classifier's best 小类 and list its top 3 (gridgov.triage)."""
+        from gridgov.triage.classifier import category_hint
+
+        category_id, hint = category_hint(self.case.description)
+        self.fields["category"].initial = category_id
+        if hint:
+            self.fields["category"].help_text = _("Suggested: %(hint)s") % {"hint": hint}
 
     def perform(self):
         data = self.cleaned_data
@@ -138,9 +149,18 @@ class DispatchForm(CaseActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.restrict(self.user, "view").filter(is_active=True)
-        category = self.case.category
-        if category is not None and category.default_department_id:
-            self.fields["department"].initial = category.default_department_id
+        self._suggest_department()
+
+    def _suggest_department(self):
+        """The 小类's default department weighed against where such cases went (gridgov.triage)."""
+        from gridgov.triage.classifier import department_hint
+
+        department_id, confidence = department_hint(self.case.category)
+        if department_id is not None:
+            self.fields["department"].initial = department_id
+            self.fields["department"].help_text = _("Suggested with %(percent)d%% confidence") % {
+                "percent": round(confidence * 100)
+            }
 
     def perform(self):
         return self.call(services.dispatch, department=self.cleaned_data["department"], note=self.cleaned_data["note"])

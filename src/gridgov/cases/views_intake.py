@@ -2,9 +2,7 @@
 earlier cases of a phone number, category search and the location check (grid + likely
 duplicates nearby)."""
 
-import math
 import uuid
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -26,14 +23,11 @@ from gridgov.org.permissions import allowed
 from . import services
 from .forms_intake import IntakeForm, add_domain_error, normalize_phone
 from .links import case_url
-from .models import OPEN_STATUSES, Case
+from .models import Case
 
 EARLIER_CASES_SHOWN = 10
 CATEGORY_MATCHES_SHOWN = 20
 DUPLICATES_SHOWN = 10
-MAX_DUPLICATE_CANDIDATES = 500
-METRES_PER_DEGREE_LAT = 111_320.0
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def _require_intake(user):
@@ -155,6 +149,7 @@ def location_check(request):
         context["category"] = _category(request.GET.get("category"))
         if context["category"]:
             context["duplicates"] = likely_duplicates(request.user, context["category"], *context["point"])
+            context["rule"] = duplicate_rule(context["category"])
     return render(request, "cases/intake_check.html", context)
 
 
@@ -177,36 +172,14 @@ def _category(value):
 
 
 def likely_duplicates(user, category, lon, lat, *, now=None):
-    """Open cases of `category` in the user's scope within the category's duplicate radius
-    and time window, nearest first, each with its `distance_m`."""
-    now = now or timezone.now()
-    radius = category.duplicate_radius_m
-    # A bounding box lets the database discard far rows; the exact distance is computed below.
-    dlat = radius / METRES_PER_DEGREE_LAT
-    dlon = radius / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
-    candidates = (
-        Case.objects.restrict(user, "view")
-        .filter(
-            category=category,
-            status__in=OPEN_STATUSES,
-            created_at__gte=now - timedelta(hours=category.duplicate_window_hours),
-            lon__range=(lon - dlon, lon + dlon),
-            lat__range=(lat - dlat, lat + dlat),
-        )
-        .select_related("category")
-        .order_by("-created_at")[:MAX_DUPLICATE_CANDIDATES]
-    )
-    nearby = []
-    for case in candidates:
-        case.distance_m = haversine_m(lon, lat, case.lon, case.lat)
-        if case.distance_m <= radius:
-            nearby.append(case)
-    nearby.sort(key=lambda case: case.distance_m)
-    return nearby[:DUPLICATES_SHOWN]
+    """Open cases of `category` in the user's scope within the 小类's duplicate radius and
+    time window, nearest first, each with its `distance_m` (gridgov.triage.duplicates)."""
+    from gridgov.triage.duplicates import find_duplicates
+
+    return find_duplicates(user, category, lon, lat, at=now, limit=DUPLICATES_SHOWN)[0]
 
 
-def haversine_m(lon1, lat1, lon2, lat2):
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+def duplicate_rule(category):
+    from gridgov.triage.duplicates import rule_for
+
+    return rule_for(category)

@@ -100,6 +100,7 @@ def _intake_panels(bench, user, cases, now):
 def _dispatch_panels(bench, user, cases, now):
     bench.departments = list(Department.objects.restrict(user, "view").filter(is_active=True).only("id", "name"))
     rows, total = _take(by_urgency(cases.filter(status=Status.REPORTED), now))
+    _mark_possible_duplicates(user, rows)
     bench.add(Panel("to_accept", _("Awaiting acceptance"), rows, total, rows_template="accept", batch=True))
     awaiting = by_urgency(cases.filter(status=Status.ACCEPTED), now)
     rows, total = _take(awaiting.filter(return_count=0))
@@ -119,6 +120,15 @@ def _dispatch_panels(bench, user, cases, now):
             empty_text=_("No returned cases."),
         )
     )
+
+
+def _mark_possible_duplicates(user, rows):
+    """`possible_duplicates` on each row: likely duplicates nearby (gridgov.triage), for the badge."""
+    from gridgov.triage.duplicates import duplicate_counts
+
+    counts = duplicate_counts(user, rows)
+    for case in rows:
+        case.possible_duplicates = counts.get(case.pk, 0)
 
 
 def _shift_lead_panels(bench, user, cases, now):
