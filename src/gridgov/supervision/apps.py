@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SupervisionConfig(AppConfig):
@@ -13,4 +14,4 @@ class SupervisionConfig(AppConfig):
         from . import hooks
 
         hooks.install()
-        register(NavItem("supervision:index", _("Supervision"), icon="flag", order=55))
+        register(NavItem("supervision:index", pgettext_lazy("menu", "Supervision"), icon="flag", order=55))

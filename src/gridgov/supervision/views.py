@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 
@@ -61,7 +62,10 @@ def index(request):
     return render(request, "supervision/index.html", context)
 
 
-EXPORT_HEADERS = ["Case", "Kind", "Department", "Issued by", "Issued at", "Instruction", "Reply due", "Status", "Reply", "Replied at"]
+EXPORT_HEADERS = [
+    gettext_noop("Case"), gettext_noop("Kind"), gettext_noop("Department"), gettext_noop("Issued by"), gettext_noop("Issued at"),
+    gettext_noop("Instruction"), gettext_noop("Reply due"), gettext_noop("Status"), gettext_noop("Reply"), gettext_noop("Replied at"),
+]
 
 
 @login_required
