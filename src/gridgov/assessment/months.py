@@ -7,6 +7,9 @@ from django.utils.translation import gettext as _
 
 from gridgov.core.errors import ValidationFailed
 
+# Reports reach back up to two years before the month: keep every date computable.
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
 
 def parse_month(value, field="month"):
     """'2026-10' (or a date) -> date(2026, 10, 1); ValidationFailed naming `field` otherwise."""
@@ -14,7 +17,7 @@ def parse_month(value, field="month"):
         return value.replace(day=1)
     try:
         year, month = str(value).strip().split("-")
-        if len(year) != 4:
+        if len(year) != 4 or not MIN_YEAR <= int(year) <= MAX_YEAR:
             raise ValueError
         return dt.date(int(year), int(month), 1)
     except (TypeError, ValueError):
