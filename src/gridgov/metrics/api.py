@@ -48,6 +48,7 @@ class MetricRowSerializer(serializers.Serializer):
 class ConfigSerializer(serializers.ModelSerializer):
     resolution_basis = serializers.ChoiceField(choices=ResolutionBasis.choices, required=False)
     basic_satisfied_weight = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=1, required=False, coerce_to_string=False)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)  # None until first saved
 
     class Meta:
         model = MetricsConfig
@@ -58,7 +59,7 @@ class ConfigSerializer(serializers.ModelSerializer):
 
 
 class MetricsResultSerializer(serializers.Serializer):
-    level = serializers.ChoiceField(choices=list(services.LEVELS))
+    level = serializers.CharField(help_text="department, grid, community, staff or reporter")
     start = serializers.DateField()
     end = serializers.DateField()
     config = ConfigSerializer()
