@@ -99,6 +99,7 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes old connections
 def test_the_page_uploads_runs_the_job_and_shows_progress_and_errors(client, staff, media, django_capture_on_commit_callbacks):
     client.force_login(staff.clerk)
     upload = SimpleUploadedFile("batch.xlsx", xlsx_bytes([*GOOD, ("GD5", "表扬", "", "", "", "", "", None)]))

@@ -17,6 +17,10 @@ from gridgov.hotline.models import HotlineReply, ReplyKind, ReplyStatus
 from .conftest import MONDAY_9
 
 
+# The real worker closes "old" connections between tasks: tests that run it commit for real.
+WORKER_DB = pytest.mark.django_db(transaction=True)
+
+
 def run_worker():
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
 
@@ -45,6 +49,7 @@ def expected_signature(body, secret="test-secret"):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@WORKER_DB
 def test_closing_a_hotline_case_posts_a_signed_reply(hotline_case, flow, hotline_endpoint, django_capture_on_commit_callbacks):
     case = close_case(flow, hotline_case, django_capture_on_commit_callbacks)
     assert DBTaskResult.objects.filter(task_path="gridgov.hotline.replies.deliver_reply").count() == 1
@@ -63,6 +68,7 @@ def test_closing_a_hotline_case_posts_a_signed_reply(hotline_case, flow, hotline
     assert hotline_case.replied_at is not None
 
 
+@WORKER_DB
 def test_a_failed_reply_is_retried_by_the_worker_and_succeeds(
     hotline_case, flow, hotline_endpoint, settings, django_capture_on_commit_callbacks
 ):
@@ -126,6 +132,7 @@ def test_an_unreachable_hotline_is_an_error_not_a_crash(hotline_case, flow, sett
     assert reply.attempts == 1 and reply.last_error
 
 
+@WORKER_DB
 def test_without_a_url_replies_wait_for_the_export(hotline_case, flow, settings, django_capture_on_commit_callbacks):
     settings.GRIDGOV_HOTLINE_REPLY_URL = ""
     close_case(flow, hotline_case, django_capture_on_commit_callbacks)
@@ -141,6 +148,7 @@ def test_other_transitions_and_other_channels_send_nothing(staff, flow, hotline_
     assert not HotlineReply.objects.exists()
 
 
+@WORKER_DB
 def test_report_callback_sends_the_result_the_same_way(hotline_case, flow, hotline_endpoint, django_capture_on_commit_callbacks):
     case = close_case(flow, hotline_case, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
