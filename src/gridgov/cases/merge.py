@@ -2,7 +2,7 @@
 
 The duplicate leaves every queue as status "rejected" (不予立案, a final status) with
 `merged_into` set: adding a status value would ripple through every status table, filter
-and test (docs/decisions/0005-merge-as-linked-rejection.md). Both cases get one timeline
+and test (docs/decisions/0008-merge-as-linked-rejection.md). Both cases get one timeline
 event each (version + 1 each), the duplicate's reporters are attached to the surviving case
 (triage.MergedReporter, masked like the case's own reporter), and the surviving case's
 立案+派遣 clock starts at the earlier report.
