@@ -2,7 +2,9 @@
 
 (a) Server time of GET /api/v1/screen/overview/ over 1,000,000 synthetic cases (cache off),
     median of repeated requests, against a trivial-query baseline (GET /healthz) measured
-    in the same run.
+    in the same run; the window figures from the daily counts (gridgov.screen.daycounts,
+    the default) and, for comparison, from the cases table; the cost of keeping the counts
+    (refresh_case per transition) and of a full recount.
 (b) Push latency of the SSE stream: uvicorn in a subprocess, 200 concurrent streaming
     clients (raw asyncio sockets), events published from this process at a steady rate.
 
@@ -47,6 +49,7 @@ from gridgov.catalog.models import Category  # noqa: E402
 from gridgov.geo.models import GridType, Level, Region  # noqa: E402
 from gridgov.live import publish, tickets  # noqa: E402
 from gridgov.org.models import Department  # noqa: E402
+from gridgov.screen.daycounts import rebuild  # noqa: E402
 from gridgov.screen.models import KioskToken  # noqa: E402
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators  # noqa: E402
 
@@ -193,6 +196,10 @@ def bench_overview(args):
     seed_demo_indicators()
     insert_seconds = fill_cases(args.cases, grids, rng)
     total = Case.objects.count()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    count_rows = rebuild()
+    print(f"daily counts rebuilt: {count_rows:,} rows in {time.perf_counter() - started:.1f} s wall, "
+          f"{time.process_time() - started_cpu:.1f} s cpu", flush=True)
     token = KioskToken(label="bench", scope=sub, expires_at=timezone.now() + dt.timedelta(days=1))
     raw = token.set_new_token()
     token.save()
@@ -204,6 +211,11 @@ def bench_overview(args):
     median_ms(client, url, 2)  # warm-up
     overview = median_ms(client, url, args.runs)
     baseline = median_ms(client, "/healthz", args.runs)
+    from gridgov.screen import overview as overview_module
+
+    sections = section_times(overview_module, sub.code)
+    from_cases = build_median(lambda: overview_module.build_overview(sub.code, counts=False), max(3, args.runs // 3))
+    refresh = refresh_cost(rng, 300)
     settings.GRIDGOV_SCREEN["cache_seconds"] = 5
     cached = median_ms(client, url, args.runs)
     print(f"database: {connection.vendor}; cases: {total:,} (inserted in {insert_seconds:.1f} s)")
@@ -211,8 +223,59 @@ def bench_overview(args):
     print(f"baseline GET /healthz (SELECT 1): median {baseline[0]:.2f} ms wall, {baseline[1]:.2f} ms cpu; "
           f"ratio {overview[0] / baseline[0]:.0f}x wall, {overview[1] / baseline[1]:.0f}x cpu")
     print(f"overview from the per-process cache: median {cached[0]:.2f} ms wall, {cached[1]:.2f} ms cpu")
+    print(f"build_overview with the window figures from the cases table (the old way): median {from_cases[0]:.0f} ms wall, "
+          f"{from_cases[1]:.0f} ms cpu; ratio to the counts {from_cases[1] / max(overview[1], 0.001):.1f}x cpu")
+    print("where the time goes (build_overview sections, median ms wall / cpu): "
+          + ", ".join(f"{name} {wall:.1f}/{cpu:.1f}" for name, (wall, cpu) in sections.items()))
+    print(f"keeping the counts: refresh_case median {refresh[0]:.2f} ms wall, {refresh[1]:.2f} ms cpu per transition")
     print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     return sub.code
+
+
+def build_median(function, runs):
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        function()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def section_times(module, scope_code, runs=5):
+    """Each top-level part of build_overview timed on its own (same inputs as the page)."""
+    window = module.Window(timezone.now())
+    window.scope_code, window.counts = scope_code, True
+    window.urgent_ids = module.emergency_category_ids()
+    cases = module.scope_cases(scope_code)
+    window.open_by_grid = module.open_summary(cases, window)
+    parts = {
+        "open pass": lambda: module.open_summary(cases, window),
+        "governance": lambda: module.governance(cases, scope_code, window),
+        "map": lambda: module.map_layers(cases, scope_code, window),
+        "trends": lambda: module.trends(cases, window),
+        "rankings": lambda: module.rankings(cases, window),
+        "emergency": lambda: module.emergency(cases, scope_code, window),
+        "livelihood+property": lambda: [module.category_module(cases, window, module.screen_settings()[key])
+                                        for key in ("livelihood_categories", "property_categories")],
+    }
+    return {name: build_median(part, runs) for name, part in parts.items()}
+
+
+def refresh_cost(rng, samples):
+    """refresh_case on recent cases after a change of their status (what a transition costs)."""
+    from gridgov.screen.daycounts import refresh_case
+
+    ids = list(Case.objects.order_by("-id").values_list("id", flat=True)[:5000])
+    picked = rng.sample(ids, samples)
+    wall, cpu = [], []
+    for pk in picked:
+        Case.objects.filter(pk=pk).update(status="closed", closed_at=timezone.now(), rating=3)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        refresh_case(pk)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 # -- (b) SSE fan-out ------------------------------------------------------------------------

@@ -44,8 +44,9 @@
     return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(config.token);
   }
 
-  async function getJSON(url) {
-    const response = await fetch(withToken(url), { credentials: "same-origin", headers: { Accept: "application/json" } });
+  async function getJSON(url, pending) {
+    // pending: a request already under way for this URL (the page's early overview request).
+    const response = await (pending || fetch(withToken(url), { credentials: "same-origin", headers: { Accept: "application/json" } }));
     if (response.status === 401 || response.status === 403) {
       const error = new Error("denied");
       error.denied = true;
@@ -81,7 +82,9 @@
   async function loadOverview() {
     if (state.denied) return;
     try {
-      const data = await getJSON(config.overviewUrl);
+      const early = window.gridgovFirstOverview;
+      window.gridgovFirstOverview = null;
+      const data = await getJSON(config.overviewUrl, early);
       state.overview = data;
       if (state.lastEventId === null) state.lastEventId = data.cursor;
       render(data);
