@@ -9,9 +9,7 @@ the counting and Python only sees the top rows.
 from dataclasses import dataclass, field
 
 import h3
-from django.db.models import Count, Min, Q
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from gridgov.assessment.months import add_months, month_start, next_month, parse_month
@@ -94,7 +92,12 @@ def bounded(value, default, upper, name):
 
 
 def build_report(cases, month, *, months=DEFAULT_MONTHS, top=DEFAULT_TOP):
-    """The report over `cases` (a queryset already restricted to the viewer's scope)."""
+    """The report over `cases` (a queryset already restricted to the viewer's scope).
+
+    Two GROUP BY queries over the window: per 小类 with one count per month (totals,
+    categories, trend), and per (小类, cell, grid) with the counts of both periods, which
+    Python rolls up into the cell, grid and topic rankings (it sees groups, never cases).
+    """
     month = parse_month(month)
     months = bounded(months, DEFAULT_MONTHS, MAX_MONTHS, "months")
     top = bounded(top, DEFAULT_TOP, MAX_TOP, "top")
@@ -104,55 +107,80 @@ def build_report(cases, month, *, months=DEFAULT_MONTHS, top=DEFAULT_TOP):
         previous_start=month_start(add_months(first, -months)),
     )
     window = cases.filter(created_at__gte=report.previous_start, created_at__lt=report.end).order_by()
-    in_current = Q(created_at__gte=report.start)
-    counts = {"current": Count("id", filter=in_current), "previous": Count("id", filter=~in_current)}
-
-    totals = window.aggregate(**counts)
-    report.total_current, report.total_previous = totals["current"], totals["previous"]
-    report.categories = _ranked(window.filter(category__isnull=False), ["category_id"], counts, top)
-    report.cells = _ranked(window.exclude(h3_cell=""), ["h3_cell"], counts, top, grid=True)
-    report.grids = _ranked(window.filter(grid__isnull=False), ["grid_id"], counts, top)
-    report.topics = _ranked(
-        window.filter(category__isnull=False).exclude(h3_cell=""), ["category_id", "h3_cell"], counts, top, grid=True
-    )
-    report.new_hot_spots = _new_hot_spots(window.exclude(h3_cell=""), counts, top)
+    month_keys = [add_months(first, offset - months) for offset in range(2 * months)]
+    per_category = _monthly_counts(window, month_keys)
+    _categories_and_totals(report, per_category, top)
+    _places(report, _place_counts(window, report.start), top)
     _label(report)
-    report.trend = _trend(window, report)
+    report.trend = _trend(report, per_category, month_keys)
     return report
 
 
-def _ranked(queryset, keys, counts, top, grid=False):
-    """The `top` groups by current count (ties: larger previous first, then key)."""
-    extra = {"grid": Min("grid_id")} if grid else {}
-    rows = (
-        queryset.values(*keys)
-        .annotate(**counts, **extra)
-        .filter(current__gt=0)
-        .order_by("-current", "-previous", *keys)[:top]
+def _monthly_counts(window, month_keys):
+    """{category_id (None too): [cases per month]}: one GROUP BY with a count per month."""
+    counts = {
+        f"m{index}": Count("id", filter=Q(created_at__gte=month_start(key), created_at__lt=month_start(next_month(key))))
+        for index, key in enumerate(month_keys)
+    }
+    rows = window.values("category_id").annotate(**counts)
+    return {row["category_id"]: [row[f"m{index}"] for index in range(len(month_keys))] for row in rows}
+
+
+def _categories_and_totals(report, per_category, top):
+    half = report.months
+    report.total_previous = sum(sum(counts[:half]) for counts in per_category.values())
+    report.total_current = sum(sum(counts[half:]) for counts in per_category.values())
+    rows = [
+        Row(key=(pk,), label="", current=sum(counts[half:]), previous=sum(counts[:half]), category_id=pk)
+        for pk, counts in per_category.items()
+        if pk is not None
+    ]
+    report.categories = _top(rows, top)
+
+
+def _place_counts(window, current_start):
+    """(category_id, h3_cell, grid_id, current, previous) per group: one GROUP BY."""
+    in_current = Q(created_at__gte=current_start)
+    return (
+        window.values("category_id", "h3_cell", "grid_id")
+        .annotate(current=Count("id", filter=in_current), previous=Count("id", filter=~in_current))
+        .values_list("category_id", "h3_cell", "grid_id", "current", "previous")
     )
-    return [_row(values, keys) for values in rows]
 
 
-def _new_hot_spots(queryset, counts, top):
-    rows = (
-        queryset.values("h3_cell")
-        .annotate(**counts, grid=Min("grid_id"))
-        .filter(current__gte=HOT_SPOT_MIN_CASES, previous__lt=HOT_SPOT_MIN_CASES)
-        .order_by("-current", "h3_cell")[:top]
-    )
-    return [_row(values, ["h3_cell"]) for values in rows]
+def _places(report, groups, top):
+    """Roll the (小类, cell, grid) groups up into cells, grids and topics."""
+    cells, grids, topics = {}, {}, {}
+    for category_id, cell, grid_id, current, previous in groups:
+        if grid_id is not None:
+            _add(grids, (grid_id,), current, previous, grid_id=grid_id)
+        if cell:
+            _add(cells, (cell,), current, previous, h3_cell=cell, grid_id=grid_id)
+            if category_id is not None:
+                _add(topics, (category_id, cell), current, previous, category_id=category_id, h3_cell=cell, grid_id=grid_id)
+    report.cells = _top(cells.values(), top)
+    report.grids = _top(grids.values(), top)
+    report.topics = _top(topics.values(), top)
+    fresh = [row for row in cells.values() if row.is_new]
+    report.new_hot_spots = sorted(fresh, key=lambda row: (-row.current, row.key))[:top]
 
 
-def _row(values, keys):
-    return Row(
-        key=tuple(values[key] for key in keys),
-        label="",
-        current=values["current"],
-        previous=values["previous"],
-        category_id=values.get("category_id"),
-        h3_cell=values.get("h3_cell", ""),
-        grid_id=values.get("grid_id", values.get("grid")),
-    )
+def _add(groups, key, current, previous, **fields):
+    row = groups.get(key)
+    if row is None:
+        groups[key] = Row(key=key, label="", current=current, previous=previous, **fields)
+        return
+    row.current += current
+    row.previous += previous
+    # A cell on a grid edge may hold cases of two grids: it is shown with the lowest grid id.
+    if fields.get("grid_id") is not None and (row.grid_id is None or fields["grid_id"] < row.grid_id):
+        row.grid_id = fields["grid_id"]
+
+
+def _top(rows, top):
+    """The `top` rows by current count (ties: larger previous first, then key)."""
+    ranked = sorted((row for row in rows if row.current > 0), key=lambda row: (-row.current, -row.previous, row.key))
+    return ranked[:top]
 
 
 def _label(report):
@@ -168,35 +196,16 @@ def _label(report):
         row.label = " · ".join(part for part in (category, row.grid_name) if part) or row.h3_cell
 
 
-def _trend(window, report):
+def _trend(report, per_category, month_keys):
     """Cases per month over both periods: the total and the top categories."""
-    top_ids = [row.category_id for row in report.categories[:TREND_SERIES]]
-    month_keys = [add_months(report.month, -offset).strftime("%Y-%m") for offset in range(2 * report.months - 1, -1, -1)]
-    rows = (
-        window.filter(category_id__in=top_ids)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "category_id")
-        .annotate(n=Count("id"))
-    )
-    totals = window.annotate(month=TruncMonth("created_at")).values("month").annotate(n=Count("id"))
-    names = {row.category_id: row.label for row in report.categories}
-    series = {pk: [0] * len(month_keys) for pk in top_ids}
-    total = [0] * len(month_keys)
-    for row in rows:
-        series[row["category_id"]][month_keys.index(_month_key(row["month"]))] = row["n"]
-    for row in totals:
-        total[month_keys.index(_month_key(row["month"]))] = row["n"]
+    total = [sum(column) for column in zip(*per_category.values())] or [0] * len(month_keys)
     return {
-        "months": month_keys,
+        "months": [f"{key:%Y-%m}" for key in month_keys],
         "total": total,
-        "series": [{"name": names.get(pk, str(pk)), "data": series[pk]} for pk in top_ids],
+        "series": [
+            {"name": row.label, "data": per_category[row.category_id]} for row in report.categories[:TREND_SERIES]
+        ],
     }
-
-
-def _month_key(value):
-    if hasattr(value, "tzinfo") and value.tzinfo is not None:
-        value = timezone.localtime(value)
-    return value.strftime("%Y-%m")
 
 
 def cell_feature(row):
