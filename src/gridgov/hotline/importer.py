@@ -31,6 +31,12 @@ HEADERS = {
     "hotline_deadline": "hotline_deadline", "办理时限": "hotline_deadline", "反馈时限": "hotline_deadline",
 }
 REQUIRED_COLUMNS = ("order_number", "order_type", "content")
+# The column each field comes from, as the error report names it (the spreadsheet's own headers).
+COLUMN_NAMES = {
+    "order_number": "工单编号", "order_type": "诉求类型", "urgency": "紧急程度", "caller_name": "来电人",
+    "caller_phone": "联系电话", "reporter_phone": "联系电话", "reporter_name": "来电人", "content": "诉求内容",
+    "description": "诉求内容", "address": "地址", "hotline_deadline": "办理时限",
+}
 PROGRESS_EVERY = 20
 
 
@@ -58,7 +64,7 @@ def read_rows(file):
     missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
     if missing:
         raise ValidationFailed.field(
-            "file", _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}, code="missing_columns"
+            "file", _("Missing columns: %(columns)s.") % {"columns": "、".join(COLUMN_NAMES[name] for name in missing)}, code="missing_columns"
         )
     result = []
     for number, values in enumerate(rows, start=2):
@@ -124,11 +130,12 @@ def _save(checked, actor, report):
 
 
 def _errors(row, failure):
-    """One error line per field (or one for the whole row) from a DomainError."""
+    """One error line per field (or one for the whole row) from a DomainError: the field's
+    code for programs, the spreadsheet column for people."""
     if not failure.fields:
-        return [{"row": row, "field": "", "message": str(failure.message)}]
+        return [{"row": row, "field": "", "column": "", "message": str(failure.message)}]
     return [
-        {"row": row, "field": name, "message": str(message)}
+        {"row": row, "field": name, "column": COLUMN_NAMES.get(name, name), "message": str(message)}
         for name, messages in failure.fields.items()
         for message in (messages if isinstance(messages, (list, tuple)) else [messages])
     ]

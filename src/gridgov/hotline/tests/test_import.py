@@ -76,7 +76,7 @@ def test_an_error_while_saving_rolls_back_the_whole_batch(staff, quick_user, reg
 def test_not_a_workbook_or_missing_columns_is_reported(staff):
     assert import_orders(io.BytesIO(b"not a zip"), staff.clerk).errors[0]["field"] == "file"
     report = import_orders(io.BytesIO(xlsx_bytes([("x",)], header=("工单编号",))), staff.clerk)
-    assert report.errors[0]["field"] == "file" and "order_type" in report.errors[0]["message"]
+    assert report.errors[0]["field"] == "file" and "诉求类型" in report.errors[0]["message"]
 
 
 def test_the_command_imports_or_refuses(staff, tmp_path):
@@ -113,7 +113,8 @@ def test_the_page_uploads_runs_the_job_and_shows_progress_and_errors(client, sta
     assert batch.status == ImportStatus.FAILED and batch.total == 4 and batch.processed == 4
     page = client.get(f"/hotline/import/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in page and 'data-import-errors' in page
-    assert "<td>5</td><td>order_type</td>" in page and "<td>5</td><td>content</td>" in page
+    assert '<td>5</td><td data-field="order_type">诉求类型</td>' in page
+    assert '<td>5</td><td data-field="content">诉求内容</td>' in page
     assert not HotlineOrder.objects.exists()
 
 
