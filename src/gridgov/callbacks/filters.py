@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Callback, CallbackResult
 
@@ -14,10 +15,10 @@ class CallbackState(django_filters.ChoiceFilter):
     """due today / overdue (pending, due before today) / pending / done (local dates)."""
 
     CHOICES = [
-        ("due_today", _("Due today")),
-        ("overdue", _("Overdue")),
-        ("pending", _("Pending")),
-        ("done", _("Done")),
+        ("due_today", pgettext_lazy("callback", "Due today")),
+        ("overdue", pgettext_lazy("callback", "Overdue")),
+        ("pending", pgettext_lazy("callback", "Pending")),
+        ("done", pgettext_lazy("callback", "Done")),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -63,8 +64,8 @@ SORTS = {
 
 
 class CallbackFilterSet(django_filters.FilterSet):
-    state = CallbackState(label=_("State"))
-    result = django_filters.ChoiceFilter(choices=CallbackResult.choices, label=_("Result"))
+    state = CallbackState(label=pgettext_lazy("callback", "State"))
+    result = django_filters.ChoiceFilter(choices=CallbackResult.choices, label=pgettext_lazy("callback", "Result"))
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
     reopened = django_filters.BooleanFilter(label=_("Case reopened"))
     sort = django_filters.ChoiceFilter(

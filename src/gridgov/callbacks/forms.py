@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import CallbackResult
 
 
 class ResultForm(forms.Form):
-    result = forms.ChoiceField(label=_("Result"), choices=CallbackResult.choices, widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    result = forms.ChoiceField(label=pgettext_lazy("callback", "Result"), choices=CallbackResult.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=pgettext_lazy("callback", "Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     reopen = forms.BooleanField(label=_("Reopen the case (back to dispatch)"), required=False)
     reason = forms.CharField(label=_("Reason for reopening"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from gridgov.cases.models import Rating
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
@@ -21,6 +22,11 @@ RESULT_RATING = {
     CallbackResult.BASICALLY_SATISFIED: Rating.BASICALLY_SATISFIED,
     CallbackResult.UNSATISFIED: Rating.UNSATISFIED,
 }
+
+
+# Strings of the reopen transition (written in gridgov.cases.services for this app), kept in
+# this app's catalogue so the cases app's translation files need no change.
+REOPEN_STRINGS = (gettext_noop("reopen"), gettext_noop("Only a case rated unsatisfied can be reopened."))
 
 
 class CallbackQuerySet(RestrictedQuerySet):

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.core.audit import log_sensitive_read
@@ -76,8 +77,8 @@ def export_xlsx(request):
     _filterset, queryset = _filtered(request)
     now = timezone.now()
     labels = dict(CallbackState.CHOICES)
-    headers = [_("Case number"), _("Description"), _("Reporter phone"), _("Case closed at"), _("Due at"), _("State"),
-               _("Result"), _("Note"), _("Done at"), _("Done by"), _("Case reopened")]
+    headers = [_("Case number"), _("Description"), _("Reporter phone"), _("Case closed at"), _("Due at"), pgettext("callback", "State"),
+               pgettext("callback", "Result"), pgettext("callback", "Note"), _("Done at"), _("Done by"), _("Case reopened")]
     rows = (
         [
             c.case.number, c.case.description, mask_phone(c.case.reporter_phone), local(c.closed_at), local(c.due_at),

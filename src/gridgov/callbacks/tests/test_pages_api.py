@@ -29,6 +29,7 @@ def test_list_page_tabs_filters_and_masked_phone(callback, flow):
     assert page.status_code == 200
     body = page.content.decode()
     assert callback.case.number in body and "138****5678" in body and "13812345678" not in body
+    assert "今日到期" in body and "待回访" in body and "已逾期" in body  # zh-hans tabs
     assert client.get("/callbacks/?state=done").content.decode().count(callback.case.number) == 0
     assert callback.case.number not in client.get("/callbacks/?state=pending&q=没有这个").content.decode()
     assert callback.case.number in client.get(f"/callbacks/?state=pending&q={callback.case.number}").content.decode()
@@ -71,6 +72,7 @@ def test_api_list_detail_and_result(callback, flow, api_client):
     assert SensitiveReadLog.objects.count() == 1
     bad = client.post(f"/api/v1/callbacks/{callback.pk}/result/", {"result": "unsatisfied", "reopen": True}, format="json")
     assert bad.status_code == 400 and bad.json()["fields"].keys() == {"reason"}
+    assert bad.json()["fields"]["reason"] == ["请填写重新打开案件的原因。"]
     ok = client.post(f"/api/v1/callbacks/{callback.pk}/result/", {"result": "unsatisfied", "reopen": True, "reason": "没修好"}, format="json")
     assert ok.status_code == 200 and ok.json()["reopened"] is True and ok.json()["case"]["status"] == "accepted"
     again = client.post(f"/api/v1/callbacks/{callback.pk}/result/", {"result": "satisfied"}, format="json")

@@ -30,6 +30,7 @@ def test_overview_page_drill_down_and_export(two_cases, flow, department):
     assert page.status_code == 200
     body = page.content.decode()
     assert department.name in body and 'id="ranking-chart"' in body and "metrics-chart-data" in body
+    assert "响应率" in body and "综合得分" in body  # zh-hans first
     drill = f"/metrics/cases/?level=department&part=resolved&start=2026-11-01&end=2026-11-30&key={department.pk}"
     assert drill.replace("&", "&amp;") in body
     drilled = client.get(drill).content.decode()
@@ -58,6 +59,7 @@ def test_api_figures_and_config(two_cases, flow, api_client, department):
     assert bad.status_code == 400 and "level" in bad.json()["fields"]
     refused = leader.patch("/api/v1/metrics/config/", {"weight_response": 50}, format="json")
     assert refused.status_code == 400 and refused.json()["code"] == "weights_not_100"
+    assert "三率权重之和必须为 100" in refused.json()["message"]
     ok = leader.patch("/api/v1/metrics/config/", {"weight_response": 50, "weight_resolution": 25, "weight_satisfaction": 25}, format="json")
     assert ok.status_code == 200 and services.get_config().weight_response == 50
     assert api_client(flow.staff.clerk).patch("/api/v1/metrics/config/", {"response_hours": 2}, format="json").status_code == 403
