@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from gridgov.cases.models import Channel
 from gridgov.cases.photos import prepare_photo
 from gridgov.cases.services import create_case
-from gridgov.core.errors import IllegalTransition, ValidationFailed
+from gridgov.core.errors import DomainError, IllegalTransition, ValidationFailed
 from gridgov.core.text import clean_text
 from gridgov.geo.locator import locate
 from gridgov.geo.models import Region
@@ -51,8 +51,25 @@ def ingest(incoming, *, now=None, fetch_snapshots=True):
     alarm = record_alarm(incoming, now=now)
     if alarm.status == AlarmStatus.PENDING:
         snapshot = incoming.snapshot or (fetch_snapshot(alarm, incoming) if fetch_snapshots else None)
-        alarm = open_case_for_alarm(alarm, snapshot=snapshot, now=now)
+        try:
+            alarm = open_case_for_alarm(alarm, snapshot=snapshot, now=now)
+        except DomainError as exc:
+            # The alarm is stored (pending); a refused case (e.g. the intake account has no
+            # scope yet) must not block the queue. retry_pending_cases() tries again.
+            log.error("alarm %s: the case was refused (%s); it stays pending", alarm.pk, exc)
     return alarm
+
+
+def retry_pending_cases(*, limit=500):
+    """Open the cases of alarms left pending (refused or interrupted before). Returns how many."""
+    opened = 0
+    for alarm in Alarm.objects.filter(status=AlarmStatus.PENDING).order_by("id")[:limit]:
+        try:
+            opened += open_case_for_alarm(alarm).status == AlarmStatus.CASE_OPENED
+        except DomainError as exc:
+            log.error("alarm %s: the case was refused again (%s)", alarm.pk, exc)
+            break
+    return opened
 
 
 # -- the alarm row ---------------------------------------------------------------------------

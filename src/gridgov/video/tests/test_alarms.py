@@ -73,6 +73,19 @@ class TestFrigateEvents:
         ingest(parse_frigate_event(frigate_event("update")))
         assert Alarm.objects.get().status == AlarmStatus.CASE_OPENED and Case.objects.count() == 1
 
+    def test_a_refused_case_leaves_the_alarm_pending_until_retried(self, rule, media):
+        """No region tree yet: the intake account has no scope, create_case refuses."""
+        from gridgov.geo.models import Level, Region
+        from gridgov.video.alarms import retry_pending_cases
+
+        rule(label="person")
+        assert ingest(parse_frigate_event(frigate_event(camera="unknown_cam"))).status == AlarmStatus.PENDING
+        assert retry_pending_cases() == 0
+        Region.objects.create(level=Level.DISTRICT, code="370105", name="天桥区")
+        assert retry_pending_cases() == 1
+        alarm = Alarm.objects.get()
+        assert alarm.status == AlarmStatus.CASE_OPENED and alarm.case.needs_placement
+
     def test_false_positives_are_ignored(self, cameras):
         assert parse_frigate_event(frigate_event(false_positive=True)) is None
 

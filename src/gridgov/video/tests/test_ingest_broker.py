@@ -1,0 +1,185 @@
+"""`gridgov ingest` against the real Mosquitto: kill -9 mid-stream, restart, nothing lost or doubled.
+
+The worker is a child process, so it gets a database of its own that both processes can
+open (decision 0005): a temporary SQLite file, or a fresh PostgreSQL database.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from gridgov.video.ingest import broker_address
+
+pytestmark = pytest.mark.broker
+GRIDGOV = [sys.executable, "-m", "gridgov.cli"]
+DEADLINE = 180  # seconds; a deadline for a stuck worker, not a speed requirement
+
+
+class ChildDatabase:
+    """A database for child processes: SQLite file or a fresh PostgreSQL database."""
+
+    def __init__(self, tmp_path):
+        base = os.environ.get("DATABASE_URL", "")
+        if base.startswith("postgres"):
+            import psycopg
+
+            parsed = urlparse(base)
+            self.name = f"{parsed.path.lstrip('/') or 'gridgov'}_ingest_{uuid.uuid4().hex[:6]}"
+            self.admin_url = parsed._replace(path="/postgres").geturl()
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = parsed._replace(path=f"/{self.name}").geturl()
+            self.connect = lambda: psycopg.connect(self.url, autocommit=True)
+        else:
+            self.name = None
+            path = tmp_path / "ingest.sqlite3"
+            self.url = f"sqlite:///{path}"
+            self.connect = lambda: sqlite3.connect(path, timeout=30)
+
+    def scalar(self, sql):
+        conn = self.connect()
+        try:
+            return conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+
+    def drop(self):
+        if self.name:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def child_db(tmp_path):
+    database = ChildDatabase(tmp_path)
+    yield database
+    database.drop()
+
+
+def child_env(database, tmp_path):
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database.url,
+        "GRIDGOV_VAR": str(tmp_path / "var"),
+        "GRIDGOV_ALARM_FLOOD_LIMIT": "1000000",
+        "DJANGO_SETTINGS_MODULE": "gridgov.settings",
+    })
+    return env
+
+
+def run_child(args, env):
+    result = subprocess.run(GRIDGOV + args, env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+SETUP = """
+from gridgov.catalog.models import Category
+from gridgov.geo.models import Level, Region
+Region.objects.create(level=Level.DISTRICT, code="370105", name="天桥区")
+from gridgov.video.models import AlarmRule
+sub = Category.objects.filter(parent__isnull=False, is_active=True, parent__is_active=True).order_by("code").first()
+AlarmRule.objects.create(name="people", label="person", category=sub, action="open_case")
+AlarmRule.objects.create(name="cars", label="car", action="log_only")
+print(sub.pk)
+"""
+
+
+def start_worker(env, client_id, prefix, log_path):
+    """Start `gridgov ingest`; returns once it has subscribed. Output goes to a file (a full
+    pipe nobody reads would stall the worker)."""
+    log = open(log_path, "a")
+    process = subprocess.Popen(
+        GRIDGOV + ["ingest", "--client-id", client_id, "--prefix", prefix, "--sweep-seconds", "0"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    log.close()
+    mark = log_path.read_text().count("subscribed")
+    wait_until(lambda: log_path.read_text().count("subscribed") > mark or process.poll() is not None, "the subscription")
+    assert process.poll() is None, log_path.read_text()[-3000:]
+    return process
+
+
+def publish_all(messages):
+    host, port, _user, _password = broker_address(os.environ["MQTT_URL"])
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        infos = [client.publish(topic, json.dumps(body), qos=1) for topic, body in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=DEADLINE)
+            assert info.is_published()
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def frigate(kind, n, camera, at):
+    label = "person" if n % 2 == 0 else "car"
+    body = {"id": f"{at:.1f}-{n:05d}", "camera": camera, "label": label, "top_score": 0.9, "false_positive": False,
+            "start_time": at + n, "end_time": at + n + 5 if kind == "end" else None, "current_zones": [], "entered_zones": [],
+            "has_snapshot": False}
+    return {"type": kind, "before": body, "after": body}
+
+
+def wait_until(condition, what):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_killed_worker_loses_nothing_and_duplicates_nothing(child_db, tmp_path):
+    env = child_env(child_db, tmp_path)
+    run_child(["migrate", "--noinput", "-v", "0"], env)
+    run_child(["shell", "-c", SETUP], env)
+    prefix = f"t{uuid.uuid4().hex[:8]}/"
+    client_id = f"gridgov-ingest-test-{uuid.uuid4().hex[:8]}"
+    n = 400
+    at = time.time() - 3600
+    messages = [(prefix + "frigate/events", frigate(kind, i, f"cam{i % 40}", at)) for i in range(n) for kind in ("new", "end")]
+
+    log_path = tmp_path / "ingest.log"
+    log_path.touch()
+    worker = start_worker(env, client_id, prefix, log_path)
+    publish_all(messages)
+    wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm") >= 40, "the first alarms")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=DEADLINE)
+    at_kill = child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL")
+    assert at_kill < n, "the worker finished before it was killed: the test proves nothing"
+
+    worker = start_worker(env, client_id, prefix, log_path)  # same client id: the same persistent session
+    try:
+        wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL") >= n, "every alarm")
+        wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'pending'") == 0, "every case")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=DEADLINE)
+
+    assert child_db.scalar("SELECT COUNT(*) FROM video_alarm") == n
+    assert child_db.scalar("SELECT COUNT(DISTINCT external_id) FROM video_alarm") == n
+    assert child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'case_opened'") == n // 2
+    assert child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'logged'") == n // 2
+    assert child_db.scalar("SELECT COUNT(*) FROM cases_case WHERE channel = 'video_alarm'") == n // 2
+    assert child_db.scalar("SELECT COUNT(DISTINCT case_id) FROM video_alarm WHERE case_id IS NOT NULL") == n // 2
+
+
+def test_unreachable_broker_fails_the_worker(tmp_path):
+    env = dict(os.environ, MQTT_URL="mqtt://127.0.0.1:9", GRIDGOV_VAR=str(tmp_path / "var"))
+    result = subprocess.run(GRIDGOV + ["ingest"], env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert result.returncode != 0 and "cannot reach the broker" in result.stderr
