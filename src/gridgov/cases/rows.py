@@ -3,14 +3,22 @@
 `Model.save()` compiles its INSERT on every call, which for a 45-column case row costs more
 than the database write itself. `insert(obj)` builds the statement once per model and
 database, then only converts the values exactly as save() does (`pre_save` for auto_now
-and friends, `get_db_prep_save` for dates, JSON and foreign keys).
+and friends, `get_db_prep_save` for dates, JSON and foreign keys), skipping both where
+they would return the value unchanged.
+
+The statement goes straight to the DB-API cursor in the driver's own placeholder style
+(Django's SQLite cursor rewrites `%s` to `?` with a regex on every call), with Django's
+error mapping kept (`IntegrityError` is `django.db.IntegrityError`). When queries are being
+logged (DEBUG, `CaptureQueriesContext`, `django_assert_num_queries`) or an execute wrapper
+is installed, it goes through Django's cursor instead, so every query stays visible.
+
 No pre_save/post_save signals are sent: listen to `gridgov.cases.signals.case_changed`.
 """
 
 from django.db import connections
-from django.db.models import JSONField
+from django.db.models import DateField, Field, JSONField
 
-_statements = {}
+_plans = {}
 _NONE = type(None)
 # Python types that get_db_prep_save() returns unchanged, per field type (exact types only:
 # an enum member, a subclass of str, still goes through the conversion).
@@ -34,34 +42,70 @@ def _pass_through(field):
     return _PASS_THROUGH.get(field.get_internal_type(), (_NONE,))
 
 
-def _statement(model, connection):
-    key = (model, connection.alias, connection.vendor)
-    if key not in _statements:
+def _needs_pre_save(field):
+    """False when pre_save() would just read the attribute (most fields)."""
+    if isinstance(field, DateField):
+        return field.auto_now or field.auto_now_add
+    return type(field).pre_save is not Field.pre_save
+
+
+class _Plan:
+    """The statement of one model on one database, and how to read each value."""
+
+    def __init__(self, model, connection):
         meta = model._meta
         fields = [field for field in meta.concrete_fields if not field.primary_key or not field.auto_created]
         quote = connection.ops.quote_name
-        sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(
+        self.sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(
             quote(meta.db_table),
             ", ".join(quote(field.column) for field in fields),
             ", ".join(["%s"] * len(fields)),
             quote(meta.pk.column),
         )
-        _statements[key] = (sql, [(field, _pass_through(field)) for field in fields])
-    return _statements[key]
+        # The driver's own placeholders: SQLite's is "?" (psycopg takes %s as it is).
+        self.native_sql = self.sql.replace("%s", "?") if connection.vendor == "sqlite" else self.sql
+        self.fields = [(field, field.attname, _needs_pre_save(field), _pass_through(field)) for field in fields]
+
+    def values(self, obj, connection):
+        values = []
+        for field, attname, pre_save, unchanged_types in self.fields:
+            value = field.pre_save(obj, True) if pre_save else getattr(obj, attname)
+            values.append(value if type(value) in unchanged_types else field.get_db_prep_save(value, connection))
+        return values
+
+
+def _plan(model, connection):
+    key = (model, connection.alias, connection.vendor)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = _Plan(model, connection)
+    return plan
 
 
 def insert(obj, using="default"):
     """INSERT `obj` (a new instance; its foreign keys already saved) and set its pk."""
     connection = connections[using]
-    sql, fields = _statement(type(obj), connection)
-    values = []
-    for field, unchanged_types in fields:
-        value = field.pre_save(obj, True)
-        # Skipping conversions that would return the value unchanged halves the cost.
-        values.append(value if type(value) in unchanged_types else field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        obj.pk = cursor.fetchone()[0]
+    plan = _plan(type(obj), connection)
+    obj.pk = execute_returning(connection, plan.sql, plan.native_sql, plan.values(obj, connection))
     obj._state.adding = False
     obj._state.db = using
     return obj
+
+
+def execute_returning(connection, sql, native_sql, params):
+    """Run one statement and return the first column of its one result row.
+
+    `sql` uses Django's %s placeholders, `native_sql` the driver's own.
+    """
+    if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(native_sql, params)
+            return cursor.fetchone()[0]
+        finally:
+            cursor.close()

@@ -517,10 +517,9 @@ _NEXT_NUMBER_SQL = (
 def _next_number(at):
     """YYYYMMDD + a 5-digit daily sequence (local date); one upsert under the transaction."""
     day = timezone.localtime(at).date()
-    table = connection.ops.quote_name("cases_casenumbersequence")
-    with connection.cursor() as cursor:
-        cursor.execute(_NEXT_NUMBER_SQL.format(table=table), [day])
-        (last,) = cursor.fetchone()
+    sql = _NEXT_NUMBER_SQL.format(table=connection.ops.quote_name("cases_casenumbersequence"))
+    native = sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
+    last = rows.execute_returning(connection, sql, native, [day])
     return f"{day:%Y%m%d}{last:05d}"
 
 

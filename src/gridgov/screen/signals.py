@@ -1,11 +1,15 @@
 """Publish every case transition to the live bus (connected in ScreenConfig.ready)."""
 
 import logging
+import time
 
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from gridgov.cases.models import Channel, ClockState, Status
-from gridgov.catalog.models import Priority
+from gridgov.catalog.models import Category, CategoryKind, Priority
 from gridgov.live import publish
 
 log = logging.getLogger(__name__)
@@ -29,9 +33,10 @@ def event_kind(case, action):
 
 
 def case_payload(case, action):
-    """What a screen may show: no reporter, no description (personal data stays out)."""
-    from .overview import emergency_category_ids
+    """What a screen may show: no reporter, no description (personal data stays out).
 
+    Built from the case in hand: no query (the 小类 comes with the case, the emergency
+    小类 from a per-process cache)."""
     category = case.category if case.category_id else None
     return {
         "id": case.pk,
@@ -48,7 +53,7 @@ def case_payload(case, action):
         "grid_id": case.grid_id,
         "open": case.status not in (Status.CLOSED, Status.REJECTED, Status.PARKED),
         "clock": clock_of(case),
-        "emergency": case.priority >= Priority.URGENT or case.category_id in emergency_category_ids(),
+        "emergency": case.priority >= Priority.URGENT or case.category_id in _emergency_categories.ids(),
         "alarm": case.channel in ALARM_CHANNELS,
         "created_at": case.created_at.isoformat() if case.created_at else None,
     }
@@ -63,3 +68,43 @@ def clock_of(case):
     if case.warn_at is not None and now >= case.warn_at:
         return ClockState.WARNING
     return ClockState.NORMAL
+
+
+class _EmergencyCategories:
+    """The ids of the emergency 小类 (settings.GRIDGOV_SCREEN["emergency_category_codes"]),
+    cached per process: they were one query per published case.
+
+    Cleared on any Category save/delete in this process; other processes see a change
+    within TTL seconds, and a change of the setting at once.
+    """
+
+    TTL = 30.0
+
+    def __init__(self):
+        self.codes = None
+        self.expires = 0.0
+        self.cached = frozenset()
+
+    def ids(self):
+        codes = tuple(settings.GRIDGOV_SCREEN["emergency_category_codes"])
+        if codes != self.codes or time.monotonic() >= self.expires:
+            self.cached = self._load(codes)
+            self.codes, self.expires = codes, time.monotonic() + self.TTL
+        return self.cached
+
+    @staticmethod
+    def _load(codes):
+        if not codes:
+            return frozenset()
+        condition = Q()
+        for code in codes:
+            condition |= Q(code__startswith=code)
+        return frozenset(Category.objects.filter(condition, kind=CategoryKind.EVENT).values_list("id", flat=True))
+
+    def clear(self, **kwargs):
+        self.codes = None
+
+
+_emergency_categories = _EmergencyCategories()
+post_save.connect(_emergency_categories.clear, sender=Category, dispatch_uid="screen_emergency_categories_save")
+post_delete.connect(_emergency_categories.clear, sender=Category, dispatch_uid="screen_emergency_categories_delete")
