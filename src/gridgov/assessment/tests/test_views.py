@@ -35,6 +35,7 @@ def test_my_sheet_shows_my_scores(people, october, client_for):
     assert response.status_code == 200
     assert october[people.inspector.pk].total_score == 20.0
     assert b'data-testid="total-score">20<' in response.content
+    assert "我的考核" in response.content.decode() and "巡查上报数" in response.content.decode()  # zh-hans first
 
 
 def test_my_sheet_empty_state(people, client_for):

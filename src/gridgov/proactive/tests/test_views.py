@@ -33,6 +33,7 @@ def test_hot_topics_page_ranks_maps_and_charts(history, crew, client_for):
     assert cells[cell(P1)]["current"] == 5 and cells[cell(P1)]["new"] is True
     assert config["trend"]["total"] == [4, 4, 4, 6]
     assert "vendor/echarts/echarts.min.js" in body and "vendor/leaflet/leaflet.js" in body
+    assert "<h1>每月一题 · 2026-10</h1>" in body  # zh-hans first
 
 
 def test_hot_topics_search_sort_and_empty_state(history, crew, client_for):
