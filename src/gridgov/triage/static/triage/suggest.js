@@ -20,10 +20,11 @@
     var button = event.target.closest("[data-category-id]");
     if (button) { choose(button, false); }
   });
-  // A category picked by hand in the search list is never overwritten.
+  // A category picked by hand in the search list is never overwritten. Capture phase: the
+  // list's own handler empties the list, so the button is detached once the click bubbles.
   document.addEventListener("click", function (event) {
     if (event.target.closest("#category-results [data-category-id]")) { delete categoryInput.dataset.auto; }
-  });
+  }, true);
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target !== box) { return; }
     var top = box.querySelector("[data-category-id]");
