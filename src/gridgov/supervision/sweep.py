@@ -16,15 +16,19 @@ import logging
 import uuid
 
 from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.cases.models import Case, CaseClock, ClockKind
 from gridgov.catalog import worktime
+from gridgov.org.models import User
+from gridgov.web.models import Notification
 
 from . import recipients
 from .conf import setting
 from .models import FiredWarning, Order, OrderStatus, Summons
+from .channels import send_external
 from .notify import notify_users
 
 logger = logging.getLogger(__name__)
@@ -137,23 +141,84 @@ def _threshold_text(threshold, number, kind_label):
 
 
 def _notify_fired(token, now):
-    """Notifications for the warnings this pass inserted: owners, then the escalation chain."""
+    """Notifications for the warnings this pass inserted: owners, then the escalation chain.
+
+    Warnings are grouped by (threshold, clock kind, region, department), which decides both
+    the recipients and the text. The groups' recipients and texts go into a temporary table,
+    and one INSERT ... SELECT joins it with the pass's warnings: a catch-up pass with
+    100,000 warnings stays in the database. External channels get one digest per group.
+    """
     _owners, second = _thresholds()
     directory = recipients.Directory()
-    rows = FiredWarning.objects.filter(sweep=token).values_list(
-        "case_id", "threshold", "clock__kind", "case__number", "case__region_code", "case__department_id"
+    groups = (
+        FiredWarning.objects.filter(sweep=token)
+        .values("threshold", "clock__kind", "case__region_code", "case__department_id")
+        .annotate(count=Count("id"), first_case=Min("case_id"), first_number=Min("case__number"))
+        .order_by()
     )
-    messages = []
-    for case_id, threshold, kind, number, region_code, department_id in rows.iterator(chunk_size=BATCH):
-        ids = set()
-        if threshold != second:
-            ids |= directory.owners(kind, region_code, department_id)
-        if threshold >= ESCALATE_AT and threshold != second:
-            ids |= directory.covering(recipients.SHIFT_LEADS, region_code)
-        if threshold == second:
-            ids |= directory.covering(recipients.SUBDISTRICT_LEADERS, region_code)
-        messages.append((ids, _threshold_text(threshold, number, ClockKind(kind).label), f"/cases/{case_id}/"))
-    return notify_users(messages, at=now)
+    mapping, digests = [], []
+    for group in groups:
+        threshold, kind = group["threshold"], group["clock__kind"]
+        region_code, department_id = group["case__region_code"], group["case__department_id"]
+        ids = sorted(_recipients(directory, threshold, second, kind, region_code, department_id))
+        if not ids:
+            continue
+        prefix, suffix = _threshold_text(threshold, NUMBER_MARK, ClockKind(kind).label).split(NUMBER_MARK)
+        department_key = NO_DEPARTMENT if department_id is None else department_id
+        mapping.extend((threshold, kind, region_code, department_key, user_id, prefix, suffix) for user_id in ids)
+        digest = prefix + group["first_number"] + suffix
+        if group["count"] > 1:
+            digest += _(" (and %(more)d more cases)") % {"more": group["count"] - 1}
+        digests.append((ids, digest, f"/cases/{group['first_case']}/"))
+    if not mapping:
+        return 0
+    written = _insert_mapped(token, mapping, now)
+    transaction.on_commit(lambda: send_external(digests))
+    return written
+
+
+NUMBER_MARK = "\x00number\x00"
+NO_DEPARTMENT = -1
+TEMP_TABLE = "supervision_sweep_recipients"
+
+
+def _recipients(directory, threshold, second, kind, region_code, department_id):
+    if threshold == second:
+        return set(directory.covering(recipients.SUBDISTRICT_LEADERS, region_code))
+    ids = set(directory.owners(kind, region_code, department_id))
+    if threshold >= ESCALATE_AT:
+        ids |= directory.covering(recipients.SHIFT_LEADS, region_code)
+    return ids
+
+
+def _insert_mapped(token, mapping, now):
+    notification, case, clock = Notification._meta, Case._meta, CaseClock._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(notification.get_field(name).column) for name in ("recipient", "text", "url", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {TEMP_TABLE} (threshold INTEGER, kind VARCHAR(20), region_code VARCHAR(15), "
+            "department_id BIGINT, user_id BIGINT, prefix VARCHAR(300), suffix VARCHAR(300))"
+        )
+        cursor.executemany(f"INSERT INTO {TEMP_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)", mapping)
+        # Without it SQLite scans the mapping once per warning.
+        cursor.execute(f"CREATE INDEX {TEMP_TABLE}_key ON {TEMP_TABLE} (region_code, threshold, kind, department_id)")
+        cursor.execute(
+            f"INSERT INTO {quote(notification.db_table)} ({columns}) "
+            "SELECT m.user_id, SUBSTR(m.prefix || c.number || m.suffix, 1, 300), "
+            "'/cases/' || CAST(c.id AS VARCHAR(20)) || '/', %s "
+            f"FROM {quote(FiredWarning._meta.db_table)} f "
+            f"JOIN {quote(case.db_table)} c ON c.id = f.case_id "
+            f"JOIN {quote(clock.db_table)} k ON k.id = f.clock_id "
+            f"JOIN {TEMP_TABLE} m ON m.threshold = f.threshold AND m.kind = k.kind AND m.region_code = c.region_code "
+            f"AND m.department_id = COALESCE(c.department_id, {NO_DEPARTMENT}) "
+            "WHERE f.sweep = %s",
+            [_db_time(now), token],
+        )
+        written = max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE {TEMP_TABLE}")
+    return written
 
 
 def _mark_late_check_ins(now):
