@@ -129,11 +129,13 @@ def duplicate_counts(user, cases):
 
 
 def _counts_in_group(user, category, group, rule):
+    """Counts for the cases of one 小类: one query for every candidate of the group's time
+    span and area, then neighbours by buckets of the radius' size (no pair far apart is
+    measured)."""
     window = timedelta(hours=rule.window_hours)
-    lons, lats = [case.lon for case in group], [case.lat for case in group]
-    lon_range, lat_range = _box(min(lons), min(lats), rule.radius_m)
-    lon_range2, lat_range2 = _box(max(lons), max(lats), rule.radius_m)
-    pool = list(
+    lon_range, lat_range = _box(min(c.lon for c in group), min(c.lat for c in group), rule.radius_m)
+    lon_range2, lat_range2 = _box(max(c.lon for c in group), max(c.lat for c in group), rule.radius_m)
+    pool = (
         Case.objects.restrict(user, "view")
         .filter(
             category=category,
@@ -144,15 +146,24 @@ def _counts_in_group(user, category, group, rule):
             lon__range=(lon_range[0], lon_range2[1]),
             lat__range=(lat_range[0], lat_range2[1]),
         )
-        .only("pk", "lon", "lat", "created_at")[: MAX_CANDIDATES * 4]
+        .values_list("pk", "lon", "lat", "created_at")
     )
+    # Buckets at least the radius wide everywhere in the group (degrees of longitude shrink northwards).
+    widest = max(group, key=lambda case: abs(case.lat))
+    cell_lon, cell_lat = (side[1] - side[0] for side in _box(widest.lon, widest.lat, rule.radius_m))
+    buckets = defaultdict(list)
+    for row in pool.iterator(chunk_size=2000):
+        buckets[(int(row[1] // cell_lon), int(row[2] // cell_lat))].append(row)
     counts = {}
     for case in group:
+        x, y = int(case.lon // cell_lon), int(case.lat // cell_lat)
         counts[case.pk] = sum(
             1
-            for other in pool
-            if other.pk != case.pk
-            and abs(other.created_at - case.created_at) <= window
-            and haversine_m(case.lon, case.lat, other.lon, other.lat) <= rule.radius_m
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for pk, lon, lat, created_at in buckets.get((x + dx, y + dy), ())
+            if pk != case.pk
+            and abs(created_at - case.created_at) <= window
+            and haversine_m(case.lon, case.lat, lon, lat) <= rule.radius_m
         )
     return counts

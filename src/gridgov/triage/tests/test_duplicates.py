@@ -122,3 +122,32 @@ def test_intake_check_uses_the_finder(flow, staff, login, rule_garbage):
     response = login(staff.clerk).get("/cases/new/check/", params)
     assert [case.pk for case in response.context["duplicates"]] == [other.pk]
     assert "200" in response.content.decode() and "72" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_queue_counts_agree_with_measuring_every_pair(flow, staff, rule_garbage):
+    """duplicate_counts (buckets) against brute force over 40 random reports."""
+    import random
+
+    from gridgov.triage.duplicates import duplicate_counts
+
+    rng = random.Random(11)
+    cases = [
+        flow.new(
+            at=MONDAY_9 + dt.timedelta(hours=rng.uniform(0, 150)),
+            point=offset(*IN_GRID_11, rng.uniform(0, 600), rng.uniform(0, 360)),
+        )
+        for _ in range(40)
+    ]
+    expected = {
+        case.pk: sum(
+            1
+            for other in cases
+            if other.pk != case.pk
+            and abs(other.created_at - case.created_at) <= dt.timedelta(hours=72)
+            and haversine_m(case.lon, case.lat, other.lon, other.lat) <= 200
+        )
+        for case in cases
+    }
+    assert sum(expected.values()) > 0
+    assert duplicate_counts(staff.dispatcher, cases) == expected
