@@ -9,3 +9,6 @@ class GeoConfig(AppConfig):
     def ready(self):
         # Connects the signals that keep the locator index fresh.
         from . import locator  # noqa: F401
+        from .estates import connect_signals
+
+        connect_signals()

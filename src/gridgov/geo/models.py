@@ -97,3 +97,33 @@ class GeoIndexVersion(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class Estate(models.Model):
+    """A residential estate (小区) with its property company, for the 智慧物业 figures.
+
+    Cases are linked to an estate by location: the estate whose boundary contains the
+    case's point, else the estate whose centre is nearest within
+    gridgov.geo.estates.CENTRE_RADIUS_M (estates entered without a boundary).
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    community = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="estates", verbose_name=_("community"),
+        limit_choices_to={"level": Level.COMMUNITY},
+    )
+    # GeoJSON Polygon or MultiPolygon in WGS84, or none: then the centre point is used.
+    boundary = models.JSONField(_("boundary"), null=True, blank=True)
+    centre_lon = models.FloatField(_("centre longitude"))
+    centre_lat = models.FloatField(_("centre latitude"))
+    property_company = models.CharField(_("property company"), max_length=100, blank=True)
+    households = models.PositiveIntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("estate")
+        verbose_name_plural = _("estates")
+        ordering = ["community__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="geo_estate_community_name")]
+
+    def __str__(self):
+        return self.name

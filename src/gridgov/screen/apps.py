@@ -15,3 +15,4 @@ class ScreenConfig(AppConfig):
 
         case_changed.connect(on_case_changed, sender=Case, dispatch_uid="gridgov.screen.live")
         case_changed.connect(daycounts.on_case_changed, sender=Case, dispatch_uid="gridgov.screen.daycounts")
+        daycounts.connect_signals()

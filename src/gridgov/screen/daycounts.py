@@ -11,8 +11,10 @@ Two tables:
   change: a transition subtracts the old contribution and adds the new one.
 - `DayCount`, one row per (dimension, day, community, value) with the sums. Dimensions:
   `area` (value = the case's region code: the funnel, rates, trends and community
-  rankings), `department`, `category` (小类 id), `h3` (heat cell) and `closed` (keyed by
-  the day the case was closed: the closed-per-day trend).
+  rankings), `department`, `category` (小类 id), `h3` (heat cell), `closed` (keyed by
+  the day the case was closed: the closed-per-day trend) and `estate` (value = estate id;
+  only cases of the 智慧物业 categories, GRIDGOV_SCREEN["property_categories"], located in
+  an estate: a change of that setting needs a rebuild).
 
 Maintenance (`refresh_case`, called from the case_changed receiver after commit): lock the
 case's contribution row, re-read the case, apply the difference. Concurrent refreshes of
@@ -48,6 +50,7 @@ class Dimension(models.TextChoices):
     CATEGORY = "category", _("Sub-category")
     H3 = "h3", _("Heat cell")
     CLOSED = "closed", _("Closed on the day")
+    ESTATE = "estate", _("Estate")
 
 
 class DayCount(models.Model):
@@ -88,6 +91,8 @@ class CaseContribution(models.Model):
     department_id_value = models.BigIntegerField(_("department"), null=True)
     category_id_value = models.BigIntegerField(_("sub-category"), null=True)
     h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True)
+    # The estate under which the 智慧物业 panel counts the case (property categories only).
+    estate_id_value = models.BigIntegerField(_("estate"), null=True)
     flags = models.JSONField(_("counters"), default=dict)
 
     class Meta:
@@ -99,7 +104,7 @@ class CaseContribution(models.Model):
 # -- what a case counts as --------------------------------------------------------------------
 CASE_FIELDS = (
     "id", "created_at", "closed_at", "region_code", "department_id", "category_id", "h3_cell", "status",
-    "accepted_at", "dispatched_at", "handled_at", "was_overdue", "rating",
+    "accepted_at", "dispatched_at", "handled_at", "was_overdue", "rating", "lon", "lat",
 )
 
 
@@ -107,10 +112,14 @@ def local_day(moment):
     return timezone.localtime(moment).date() if moment else None
 
 
-def state_of(row, sign_clocks=0, sign_on_time=0):
+def state_of(row, sign_clocks=0, sign_on_time=0, property_ids=frozenset()):
     """A case row (CASE_FIELDS) → the CaseContribution fields."""
+    from gridgov.geo.estates import estate_at
+
     closed = row["closed_at"] is not None
+    in_property = row["category_id"] in property_ids
     return {
+        "estate_id_value": estate_at(row["lon"], row["lat"]) if in_property else None,
         "day": local_day(row["created_at"]),
         "closed_day": local_day(row["closed_at"]),
         "region_code": row["region_code"] or "",
@@ -149,7 +158,40 @@ def contributions(state):
         keys[(Dimension.H3.value, day, community, state["h3_cell"])] = {"cases": 1}
     if state["closed_day"] is not None:
         keys[(Dimension.CLOSED.value, state["closed_day"], community, "")] = {"cases": 1}
+    if state.get("estate_id_value") is not None:
+        keys[(Dimension.ESTATE.value, day, community, str(state["estate_id_value"]))] = flags
     return keys
+
+
+_property_ids = {}
+
+
+def property_category_ids():
+    """The 智慧物业 大类 (by name, from the screen settings) and their 小类; cached per
+    process until a Category is saved or deleted here (other processes: a rebuild)."""
+    from django.conf import settings
+
+    from gridgov.catalog.models import Category
+
+    names = tuple(settings.GRIDGOV_SCREEN["property_categories"])
+    if names not in _property_ids:
+        majors = Category.objects.filter(name__in=names, parent__isnull=True)
+        ids = Category.objects.filter(Q(id__in=majors) | Q(parent__in=majors)).values_list("id", flat=True)
+        _property_ids[names] = frozenset(ids)
+    return _property_ids[names]
+
+
+def forget_categories(**kwargs):
+    _property_ids.clear()
+
+
+def connect_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    from gridgov.catalog.models import Category
+
+    post_save.connect(forget_categories, sender=Category, dispatch_uid="screen_daycounts_category_save")
+    post_delete.connect(forget_categories, sender=Category, dispatch_uid="screen_daycounts_category_delete")
 
 
 def difference(old, new):
@@ -186,7 +228,7 @@ def refresh_case(case_id):
             return
         signs = sign_clock_counts([case_id], CaseClock).get(case_id, (0, 0))
         old = contributions(stored_state(record)) if record.day else {}
-        new_state = state_of(row, *signs)
+        new_state = state_of(row, *signs, property_ids=property_category_ids())
         apply_delta(difference(old, contributions(new_state)))
         for field, value in new_state.items():
             setattr(record, field, value)
@@ -201,6 +243,7 @@ def stored_state(record):
         "department_id_value": record.department_id_value,
         "category_id_value": record.category_id_value,
         "h3_cell": record.h3_cell,
+        "estate_id_value": record.estate_id_value,
         "flags": record.flags,
     }
 
@@ -233,6 +276,7 @@ def rebuild(case_model=None, clock_model=None, contribution_model=None, count_mo
     contribution_model = contribution_model or CaseContribution
     count_model = count_model or DayCount
     totals = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    property_ids = property_category_ids()
     with transaction.atomic():
         count_model.objects.all().delete()
         contribution_model.objects.all().delete()
@@ -245,7 +289,7 @@ def rebuild(case_model=None, clock_model=None, contribution_model=None, count_mo
             signs = sign_clock_counts([row["id"] for row in rows], clock_model)
             records = []
             for row in rows:
-                state = state_of(row, *signs.get(row["id"], (0, 0)))
+                state = state_of(row, *signs.get(row["id"], (0, 0)), property_ids=property_ids)
                 records.append(contribution_model(case_id=row["id"], **state))
                 for key, counters in contributions(state).items():
                     total = totals[key]

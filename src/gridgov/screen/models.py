@@ -133,3 +133,6 @@ class LiveEvent(models.Model):
         verbose_name = _("live event")
         verbose_name_plural = _("live events")
         ordering = ["id"]
+
+
+from .daycounts import CaseContribution, DayCount  # noqa: E402,F401  (models of the screen's daily counts)

@@ -23,12 +23,13 @@ from gridgov.cases.models import Case as CaseModel
 from gridgov.cases.models import OPEN_STATUSES, CaseClock, Channel, ClockKind, ClockState, Rating, Status
 from gridgov.catalog.models import Category, CategoryKind, Priority
 from gridgov.core.masking import mask_name
-from gridgov.geo.models import Level, Region
+from gridgov.geo.models import Estate, Level, Region
 from gridgov.live.bus import latest_id
 from gridgov.org.models import Department, StaffRole
 from gridgov.org.roles import Role
 from gridgov.video.models import Camera, CameraStatus
 
+from . import overview_counts
 from .models import IndicatorModule, InspectorPosition, MonthlyIndicator
 
 ALARM_CHANNELS = (Channel.VIDEO_ALARM, Channel.IOT)
@@ -83,11 +84,16 @@ def clear_cache():
 
 
 # -- the document -----------------------------------------------------------------------------
-def build_overview(scope_code, *, now=None):
+def build_overview(scope_code, *, now=None, counts=None):
+    """counts: read the window's figures from the daily counts (default: when they cover
+    the scope) or, False, from the cases table."""
     now = now or timezone.now()
     # Taken first: events after this id may already be counted below, never missed.
     cursor = latest_id()
     window = Window(now)
+    window.scope_code = scope_code
+    # The window's figures come from the daily counts unless the scope is finer than them.
+    window.counts = overview_counts.usable_for(scope_code) if counts is None else counts
     window.urgent_ids = emergency_category_ids()
     cases = scope_cases(scope_code)
     window.open_by_grid = open_summary(cases, window)
@@ -102,7 +108,10 @@ def build_overview(scope_code, *, now=None):
         "rankings": rankings(cases, window),
         "emergency": emergency(cases, scope_code, window),
         "livelihood": category_module(cases, window, screen_settings()["livelihood_categories"]),
-        "property": category_module(cases, window, screen_settings()["property_categories"]),
+        "property": {
+            **category_module(cases, window, screen_settings()["property_categories"]),
+            "by_estate": estate_module(cases, window),
+        },
         "party": indicators(IndicatorModule.PARTY),
         "economy": indicators(IndicatorModule.ECONOMY),
     }
@@ -215,6 +224,8 @@ def labelled(choices, counts):
 
 def window_totals(cases, window):
     """The funnel and three of the rates in one pass over the window's cases."""
+    if window.counts:
+        return overview_counts.window_totals(window, window.scope_code)
     return cases.filter(created_at__gte=window.since).aggregate(
         created=Count("id"),
         accepted=Count("accepted_at"),
@@ -228,6 +239,11 @@ def window_totals(cases, window):
 
 
 def response_rate(cases, window):
+    if window.counts:
+        totals = overview_counts.sums(
+            overview_counts.window_rows("area", window, window.scope_code), "sign_clocks", "sign_on_time"
+        )
+        return ratio(totals["sign_on_time"], totals["sign_clocks"])
     # Driven from the window's cases (created_at index), then their clocks by (case, kind).
     clocks = CaseClock.objects.filter(kind=ClockKind.SIGN, case__in=cases.filter(created_at__gte=window.since))
     totals = clocks.aggregate(total=Count("id"), on_time=Count("id", filter=Q(stopped_at__isnull=False, overdue=False)))
@@ -374,6 +390,9 @@ def marker_clock(row, now):
 
 
 def heat_cells(cases, window):
+    if window.counts:
+        cells = overview_counts.heat_cells(window, window.scope_code, MAX_HEAT_CELLS)
+        return [{"cell": cell, "n": n, "ring": cell_ring(cell)} for cell, n in cells]
     rows = (
         cases.filter(created_at__gte=window.since)
         .exclude(h3_cell="")
@@ -429,6 +448,8 @@ def inspector_point(row):
 
 # -- trends and rankings ------------------------------------------------------------------------
 def trends(cases, window):
+    if window.counts:
+        return overview_counts.trends(window, window.scope_code)
     starts = [window.since + dt.timedelta(days=n) for n in range(window.days)]
     return {
         "days": [start.date().isoformat() for start in starts],
@@ -460,6 +481,8 @@ def day_number(field, starts, low, high):
 
 
 def rankings(cases, window):
+    if window.counts:
+        return overview_counts.rankings(window, window.scope_code, ranked)
     recent = cases.filter(created_at__gte=window.since)
     closed_on_time = Count("id", filter=Q(closed_at__isnull=False, was_overdue=False))
     by_department = recent.filter(department__isnull=False).values(department_key=unindexed("department_id", 0)).annotate(
@@ -552,6 +575,9 @@ def category_ids_named(names):
 
 def category_module(cases, window, major_names):
     ids = category_ids_named(major_names)
+    if window.counts:
+        counted = overview_counts.category_module(window, window.scope_code, ids)
+        return category_payload(major_names, ids, counted["totals"], counted["by_type"], counted["by_community"])
     recent = cases.filter(created_at__gte=window.since, category_id__in=ids)
     totals = recent.aggregate(
         total=Count("id"),
@@ -561,11 +587,17 @@ def category_module(cases, window, major_names):
         satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
     )
     by_type = recent.values("category__name").annotate(n=Count("id")).order_by("-n")[:8]
+    by_type = [{"name": row["category__name"], "value": row["n"]} for row in by_type]
     by_community = (
         recent.annotate(community=Substr("region_code", 1, COMMUNITY_CODE_LENGTH))
         .values("community")
         .annotate(n=Count("id"), rated=Count("rating"), satisfied=Count("id", filter=Q(rating__gte=Rating.BASICALLY_SATISFIED)))
     )
+    return category_payload(major_names, ids, totals, by_type, by_community)
+
+
+def category_payload(major_names, ids, totals, by_type, by_community):
+    by_community = list(by_community)
     names = dict(Region.objects.filter(code__in=[row["community"] for row in by_community], level=Level.COMMUNITY).values_list("code", "name"))
     return {
         "categories": list(major_names),
@@ -574,7 +606,7 @@ def category_module(cases, window, major_names):
         "open": totals["open"],
         "closed": totals["closed"],
         "satisfaction": ratio(totals["satisfied"], totals["rated"]),
-        "by_type": [{"name": row["category__name"], "value": row["n"]} for row in by_type],
+        "by_type": by_type,
         "by_community": sorted(
             (
                 {"name": names[row["community"]], "value": row["n"], "satisfaction": ratio(row["satisfied"], row["rated"])}
@@ -584,6 +616,45 @@ def category_module(cases, window, major_names):
             key=lambda item: -item["value"],
         ),
     }
+
+
+def estate_module(cases, window):
+    """智慧物业 by estate (小区): cases located in an estate, with satisfaction; busiest first."""
+    if window.counts:
+        rows = overview_counts.estates(window, window.scope_code)
+    else:
+        rows = estate_rows_from_cases(cases, window)
+    info = {row["id"]: row for row in Estate.objects.filter(id__in=[r["estate"] for r in rows]).values("id", "name", "property_company")}
+    items = [
+        {
+            "name": info[row["estate"]]["name"],
+            "company": info[row["estate"]]["property_company"],
+            "value": row["n"],
+            "satisfaction": ratio(row["satisfied"], row["rated"]),
+        }
+        for row in rows
+        if row["estate"] in info
+    ]
+    return sorted(items, key=lambda item: (-item["value"], item["name"]))[:LIST_LENGTH]
+
+
+def estate_rows_from_cases(cases, window):
+    """The same rows located one case at a time (a grid-level scope: few cases)."""
+    from gridgov.geo.estates import estate_at
+
+    from .daycounts import SATISFIED_RATINGS, property_category_ids
+
+    recent = cases.filter(created_at__gte=window.since, category_id__in=property_category_ids(), lon__isnull=False)
+    totals = {}
+    for lon, lat, rating in recent.values_list("lon", "lat", "rating"):
+        estate = estate_at(lon, lat)
+        if estate is None:
+            continue
+        row = totals.setdefault(estate, {"estate": estate, "n": 0, "rated": 0, "satisfied": 0})
+        row["n"] += 1
+        row["rated"] += rating is not None
+        row["satisfied"] += rating in SATISFIED_RATINGS
+    return list(totals.values())
 
 
 # -- 党建引领 and 经济运行 ---------------------------------------------------------------------

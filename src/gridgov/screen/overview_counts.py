@@ -105,6 +105,18 @@ def heat_cells(window, scope_code, limit):
     return [(row["value"], row["n"]) for row in rows]
 
 
+def estates(window, scope_code):
+    """Rows {estate, n, rated, satisfied} of the 智慧物业 cases located in an estate."""
+    rows = (
+        window_rows(Dimension.ESTATE, window, scope_code)
+        .values("value")
+        .annotate(n=Sum("cases"), rated=Sum("rated"), satisfied=Sum("satisfied"))
+        .filter(n__gt=0)
+        .order_by()
+    )
+    return [{"estate": int(row["value"]), "n": row["n"], "rated": row["rated"], "satisfied": row["satisfied"]} for row in rows]
+
+
 def category_module(window, scope_code, category_ids):
     rows = window_rows(Dimension.CATEGORY, window, scope_code).filter(value__in=[str(pk) for pk in category_ids])
     totals = sums(rows, "cases", "open", "closed", "rated", "satisfied")

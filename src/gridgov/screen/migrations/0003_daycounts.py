@@ -1,18 +1,8 @@
 # Written by hand: only the daily counts (other screen model changes get their own migration).
+# Existing cases are counted by 0004 (after the estate column exists).
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def count_existing_cases(apps, schema_editor):
-    from gridgov.screen.daycounts import rebuild
-
-    rebuild(
-        apps.get_model("cases", "Case"),
-        apps.get_model("cases", "CaseClock"),
-        apps.get_model("screen", "CaseContribution"),
-        apps.get_model("screen", "DayCount"),
-    )
 
 
 class Migration(migrations.Migration):
@@ -66,5 +56,4 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "case contributions",
             },
         ),
-        migrations.RunPython(count_existing_cases, migrations.RunPython.noop),
     ]

@@ -280,7 +280,11 @@
     $('[data-m="total"]', box).textContent = fmt(m.total);
     $('[data-m="open"]', box).textContent = fmt(m.open);
     $('[data-m="satisfaction"]', box).textContent = pct(m.satisfaction);
-    $('[data-m="communities"]', box).textContent = m.by_community.slice(0, 4).map((c) => `${c.name} ${fmt(c.value)}`).join(" · ");
+    // 智慧物业 by estate (小区) with satisfaction where estates are mapped, else by community.
+    const places = m.by_estate && m.by_estate.length
+      ? m.by_estate.slice(0, 4).map((e) => `${e.name} ${fmt(e.value)} ${T.satisfaction} ${pct(e.satisfaction)}`)
+      : m.by_community.slice(0, 4).map((c) => `${c.name} ${fmt(c.value)}`);
+    $('[data-m="communities"]', box).textContent = places.join(" · ");
     const rows = m.by_type.slice(0, 6).reverse();
     chart(chartId).setOption({
       grid: { left: rem(9), right: rem(3), top: rem(0.3), bottom: rem(0.3) },
