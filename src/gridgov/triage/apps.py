@@ -8,7 +8,7 @@ class TriageConfig(AppConfig):
 
     def ready(self):
         from gridgov.cases import detail
-        from gridgov.org.permissions import CENTRE_STAFF
+        from gridgov.org.roles import Role
         from gridgov.web.navigation import NavItem, register
 
         from . import permissions  # noqa: F401  (registers case.merge, triage.suggest)
@@ -18,4 +18,5 @@ class TriageConfig(AppConfig):
             detail.DETAIL_PANELS.append(merge_panel)
         detail.EVENT_LABELS.setdefault("merge", _("Merged into another case"))
         detail.EVENT_LABELS.setdefault("merge_in", _("Duplicate merged in"))
-        register(NavItem("triage:duplicates", _("Possible duplicates"), CENTRE_STAFF, icon="list", order=35))
+        merge_roles = frozenset({Role.DISPATCHER, Role.SHIFT_LEAD})  # case.merge
+        register(NavItem("triage:duplicates", _("Possible duplicates"), merge_roles, icon="list", order=35))

@@ -133,3 +133,8 @@ def test_revealing_merged_reporters_is_audit_logged(flow, staff, login):
     assert log.user == staff.dispatcher and "merged_reporters" in str(log.fields)
     assert login(staff.handler).post(f"/triage/cases/{first.pk}/reporters/").status_code in (403, 404)
     assert MergedReporter.objects.count() == 1
+
+
+def test_the_menu_offers_the_duplicate_list_to_dispatchers_only(staff, login):
+    assert 'href="/triage/duplicates/"' in login(staff.dispatcher).get("/").content.decode()
+    assert 'href="/triage/duplicates/"' not in login(staff.clerk).get("/").content.decode()
