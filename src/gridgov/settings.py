@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "AttendanceStatusEnum": "gridgov.assessment.models.AttendanceStatus",
         "ProjectStatusEnum": "gridgov.proactive.models.ProjectStatus",
         "RoleEnum": "gridgov.org.roles.Role",
+        "CameraStatusEnum": "gridgov.video.models.CameraStatus",
+        "AlarmStatusEnum": "gridgov.video.models.AlarmStatus",
     },
     # Every operation documents the {code, message, fields} error responses.
     "POSTPROCESSING_HOOKS": [

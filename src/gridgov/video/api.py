@@ -1,3 +1,205 @@
-"""REST API of the video app (mounted under /api/v1/)."""
+"""REST API of the video app (mounted under /api/v1/).
 
-urlpatterns = []
+- GET  cameras/                 cameras in your scope (filters: q, status, region, vendor)
+- GET  cameras/<id>/            one camera; the stream URL is masked
+- GET  cameras/<id>/stream/     the clear stream URL (camera.view_stream; audit-logged)
+- POST cameras/heartbeat/       a video platform reports live cameras (HMAC-signed)
+- GET  alarms/, alarms/<id>/    alarms in your scope
+- POST alarms/<id>/dismiss/     mark a false alarm, with a reason
+- POST alarms/webhook/          a platform pushes one alarm in our format (HMAC-signed)
+"""
+
+import json
+
+from django.db import transaction
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from gridgov.core.errors import ValidationFailed
+
+from . import permissions  # noqa: F401
+from .alarms import dismiss_alarm, ingest
+from .cameras import masked_stream_url, record_heartbeats, stream_url_for
+from .filters import AlarmFilterSet, CameraFilterSet
+from .models import Alarm, AlarmStatus, Camera
+from .parsers import SENSOR_KINDS, moment, parse_sensor_alarm
+from .signing import SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, verified_source
+
+
+class CameraSerializer(serializers.ModelSerializer):
+    grid_name = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    stream_url = serializers.SerializerMethodField(help_text="Masked: scheme and host only. GET .../stream/ for the clear URL.")
+
+    class Meta:
+        model = Camera
+        fields = ["id", "code", "name", "lon", "lat", "grid", "grid_name", "region_code", "h3", "vendor",
+                  "stream_url", "status", "status_label", "last_seen_at"]
+        read_only_fields = fields
+
+    def get_grid_name(self, camera) -> str:
+        return camera.grid.name if camera.grid_id else ""
+
+    def get_stream_url(self, camera) -> str:
+        return masked_stream_url(camera.stream_url)
+
+
+class StreamSerializer(serializers.Serializer):
+    stream_url = serializers.CharField(allow_blank=True)
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    camera_name = serializers.SerializerMethodField()
+    case_number = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    labels = serializers.ListField(child=serializers.CharField())
+    zones = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Alarm
+        fields = ["id", "source", "origin", "external_id", "camera", "camera_name", "label", "labels", "sub_label",
+                  "zones", "severity", "score", "value", "threshold", "lon", "lat", "region_code", "status",
+                  "status_label", "rule", "case", "case_number", "started_at", "ended_at", "updates", "received_at"]
+        read_only_fields = fields
+
+    def get_camera_name(self, alarm) -> str:
+        return alarm.camera.name if alarm.camera_id else ""
+
+    def get_case_number(self, alarm) -> str:
+        return alarm.case.number if alarm.case_id else ""
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = CameraSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = CameraFilterSet
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["code", "name", "status", "last_seen_at"]
+    ordering = ["code"]
+
+    def get_queryset(self):
+        return Camera.objects.restrict(self.request.user, "view").select_related("grid").order_by("code")
+
+    @extend_schema(summary="The clear stream URL (roles with camera.view_stream; every read is logged)", responses={200: StreamSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def stream(self, request, pk=None):
+        camera = self.get_object()
+        return Response({"stream_url": stream_url_for(request.user, camera)})
+
+
+class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AlarmSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = AlarmFilterSet
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["started_at", "status", "source"]
+    ordering = ["-started_at", "-id"]
+
+    def get_queryset(self):
+        return Alarm.objects.restrict(self.request.user, "view").select_related("camera", "case").order_by("-started_at", "-id")
+
+    @extend_schema(summary="Dismiss a false alarm (reason required)", request=DismissSerializer, responses={200: AlarmSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def dismiss(self, request, pk=None):
+        alarm = self.get_object()
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        alarm = dismiss_alarm(alarm, request.user, reason=reason if isinstance(reason, str) else "")
+        return Response(AlarmSerializer(Alarm.objects.select_related("camera", "case").get(pk=alarm.pk)).data)
+
+
+SIGNED_HEADERS_DOC = (
+    f"Signed with the source's secret: headers {SOURCE_HEADER}, {TIMESTAMP_HEADER} (Unix seconds) and "
+    f"{SIGNATURE_HEADER} = sha256=hex(HMAC-SHA256(secret, timestamp + '.' + body)). See docs/alarms.md."
+)
+
+
+def signed_json(request):
+    """(source, parsed body) of a signed request; the signature covers the raw bytes."""
+    body = request.body
+    source = verified_source(request.headers, body)
+    try:
+        message = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.field("body", _("Send a JSON object."), code="invalid_json") from None
+    if not isinstance(message, dict):
+        raise ValidationFailed.field("body", _("Send a JSON object."), code="invalid_json")
+    return source, message
+
+
+class WebhookAlarmSerializer(serializers.Serializer):
+    """Our own alarm format (docs/alarms.md), also used on MQTT gridgov/alarms/<device>."""
+
+    event_id = serializers.CharField(max_length=100)
+    device_id = serializers.CharField(max_length=60, required=False)
+    camera = serializers.CharField(max_length=40, required=False, help_text="A camera code, for camera AI platforms.")
+    kind = serializers.CharField(help_text=f"Sensors: one of {', '.join(SENSOR_KINDS)}; cameras: the detected label.")
+    value = serializers.FloatField(required=False)
+    threshold = serializers.FloatField(required=False)
+    lon = serializers.FloatField(required=False)
+    lat = serializers.FloatField(required=False)
+    at = serializers.DateTimeField(required=False)
+    zones = serializers.ListField(child=serializers.CharField(), required=False)
+    snapshot = serializers.CharField(required=False, help_text="A JPEG or PNG, base64.")
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=AlarmStatus.choices)
+    case = serializers.IntegerField(allow_null=True)
+
+
+class AlarmWebhookView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Push one alarm (HMAC-signed)", description=SIGNED_HEADERS_DOC,
+                   request=WebhookAlarmSerializer, responses={200: WebhookResultSerializer}, auth=[])
+    def post(self, request):
+        source, message = signed_json(request)
+        alarm = ingest(parse_sensor_alarm(message, source=source.code))
+        return Response({"id": alarm.pk, "status": alarm.status, "case": alarm.case_id})
+
+
+class HeartbeatView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Cameras that are alive (HMAC-signed)", description=SIGNED_HEADERS_DOC, auth=[],
+        request=inline_serializer("HeartbeatRequest", {"cameras": serializers.ListField(child=serializers.CharField()), "at": serializers.DateTimeField(required=False)}),
+        responses={200: inline_serializer("HeartbeatResult", {"known": serializers.IntegerField()})},
+    )
+    def post(self, request):
+        _source, message = signed_json(request)
+        codes = message.get("cameras")
+        if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+            raise ValidationFailed.field("cameras", _("Send a list of camera codes."), code="invalid")
+        at = min(moment(message.get("at"), "at") or timezone.now(), timezone.now())  # never in the future
+        with transaction.atomic():
+            known = record_heartbeats(codes, at=at)
+        return Response({"known": known})
+
+
+router = SimpleRouter()
+router.register("cameras", CameraViewSet, basename="camera")
+router.register("alarms", AlarmViewSet, basename="alarm")
+
+urlpatterns = [
+    path("cameras/heartbeat/", HeartbeatView.as_view(), name="camera-heartbeat"),
+    path("alarms/webhook/", AlarmWebhookView.as_view(), name="alarm-webhook"),
+    *router.urls,
+]

@@ -168,8 +168,8 @@ def parse_sensor_alarm(message, *, device_id="", source="sensor"):
     """Our own format (topic gridgov/alarms/<device>, or a webhook body):
     {device_id, kind, value, threshold, lon, lat, at, event_id[, camera, label, zones, snapshot]}."""
     message = require_object(message, "message")
-    device = text(message.get("device_id") or device_id, "device_id", 60, required=True)
     camera = text(message.get("camera"), "camera", 40)
+    device = text(message.get("device_id") or device_id, "device_id", 60, required=not camera)
     kind = text(message.get("kind") or message.get("label"), "kind", 40, required=True)
     if not camera and kind not in SENSOR_KINDS:
         raise ValidationFailed.field("kind", _("Unknown sensor kind."), code="invalid_choice")

@@ -1,0 +1,55 @@
+"""HMAC-SHA256 signatures of pushing platforms (webhook, HTTP heartbeats).
+
+A request carries three headers:
+    X-Gridgov-Source:     the AlarmSource code
+    X-Gridgov-Timestamp:  Unix seconds when it was signed
+    X-Gridgov-Signature:  "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + raw body))
+Signatures outside the replay window (default ±300 s) are refused; within it a replayed
+request is harmless because alarms are upserted by their event id.
+"""
+
+import hashlib
+import hmac
+import time
+
+from django.utils.translation import gettext as _
+
+from gridgov.core.errors import Forbidden
+
+from . import settings as video_settings
+from .models import AlarmSource
+
+SOURCE_HEADER = "X-Gridgov-Source"
+TIMESTAMP_HEADER = "X-Gridgov-Timestamp"
+SIGNATURE_HEADER = "X-Gridgov-Signature"
+
+
+def sign(secret, timestamp, body):
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def signed_headers(source, secret, body, *, timestamp=None):
+    timestamp = str(int(time.time() if timestamp is None else timestamp))
+    return {SOURCE_HEADER: source, TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
+
+
+def verified_source(headers, body, *, now=None):
+    """The AlarmSource that signed this request; Forbidden otherwise (same message for an
+    unknown source and a wrong signature, so the endpoint does not reveal source codes)."""
+    refused = Forbidden(_("The request signature is not valid."), code="bad_signature")
+    code = headers.get(SOURCE_HEADER, "")
+    source = AlarmSource.objects.filter(code=code, is_active=True).exclude(secret="").first() if code else None
+    try:
+        timestamp = int(headers.get(TIMESTAMP_HEADER, ""))
+    except ValueError:
+        raise refused from None
+    if source is None:
+        raise refused
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > video_settings.value("webhook_window_seconds"):
+        raise Forbidden(_("The request signature has expired."), code="stale_signature")
+    expected = sign(source.secret, str(timestamp), body)
+    if not hmac.compare_digest(expected, headers.get(SIGNATURE_HEADER, "")):
+        raise refused
+    return source
