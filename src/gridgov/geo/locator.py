@@ -2,17 +2,25 @@
 
 The index (gridindex.GridIndex over every grid, plus an STRtree over the larger regions
 for points outside every grid) is a module-level cache. It is rebuilt lazily:
-- at once after a Region is saved or deleted in this process (signal → `_dirty`);
+- at once after a Region is saved or deleted in this process (signal → a new generation),
+  and again when that transaction commits (a rebuild by another thread between the save
+  and the commit read the old rows);
 - when another process changed regions: it bumps the token in GeoIndexVersion, which we
   read at most once every CHECK_INTERVAL seconds, so a locate call normally touches no DB;
 - when the index was built inside a transaction (it may have seen rows that were later
   rolled back) and that transaction is over.
+
+Threads: a snapshot is immutable and swapped in by one assignment. Each snapshot carries
+the generation it was built for (read before its rows), and a caller uses it only if no
+invalidation came since; otherwise it waits for the rebuild under the lock. So no lookup
+made after a change (in this process) is answered from an index built before it.
 
 Rule for points on a shared edge or vertex: the grid with the smallest code wins.
 Outside every grid, `region_code` is the smallest (by area) region whose boundary covers
 the point, else settings.GRIDGOV_FALLBACK_REGION_CODE, else the shortest code in the tree.
 """
 
+import itertools
 import logging
 import threading
 import time
@@ -24,7 +32,7 @@ import h3
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from shapely.geometry import shape
@@ -51,9 +59,10 @@ class Location:
 class _Snapshot:
     """Everything locate needs, built from one read of the region table."""
 
-    def __init__(self, token, rows, provisional):
+    def __init__(self, token, rows, provisional, generation):
         self.token = token
         self.provisional = provisional
+        self.generation = generation
         grids = sorted((r for r in rows if r["level"] == Level.GRID and r["geometry"] is not None), key=_by_code)
         self.grid_ids = np.array([r["id"] for r in grids], dtype=np.int64)
         self.grid_id_list = [r["id"] for r in grids]
@@ -80,35 +89,39 @@ def _by_code(row):
 # --- the cache ---------------------------------------------------------------------------
 _lock = threading.Lock()
 _snapshot = None
-_dirty = True
+_generations = itertools.count(1)  # next() is atomic under the GIL
+_generation = next(_generations)  # changes on every invalidation in this process
 _checked_at = 0.0
 _defer_depth = 0
 _deferred_bump = False
 
 
+def _usable(snapshot, generation):
+    return (
+        snapshot is not None
+        and snapshot.generation == generation
+        and not (snapshot.provisional and not connection.in_atomic_block)
+    )
+
+
 def _current():
     snapshot = _snapshot
-    if (
-        snapshot is not None
-        and not _dirty
-        and time.monotonic() - _checked_at < CHECK_INTERVAL
-        and not (snapshot.provisional and not connection.in_atomic_block)
-    ):
+    if _usable(snapshot, _generation) and time.monotonic() - _checked_at < CHECK_INTERVAL:
         return snapshot
     return _refresh()
 
 
 def _refresh():
-    global _snapshot, _dirty, _checked_at
+    global _snapshot, _checked_at
     with _lock:
-        # Clear the flag before reading: a change signalled during the build re-dirties it.
-        was_dirty, _dirty = _dirty, False
+        # Read the generation before the rows: a change signalled during the build makes
+        # the new snapshot stale at once, so the next call rebuilds again.
+        generation = _generation
         token = _read_token()
         snapshot = _snapshot
-        stale_provisional = snapshot is not None and snapshot.provisional and not connection.in_atomic_block
-        if snapshot is None or was_dirty or stale_provisional or token != snapshot.token:
-            snapshot = _Snapshot(token, _load_rows(), provisional=connection.in_atomic_block)
-            _snapshot = snapshot
+        if not _usable(snapshot, generation) or token != snapshot.token:
+            snapshot = _Snapshot(token, _load_rows(), connection.in_atomic_block, generation)
+            _snapshot = snapshot  # one assignment: readers see the old or the new, whole
         _checked_at = time.monotonic()
         return snapshot
 
@@ -138,14 +151,16 @@ def _geometry(row):
 
 def invalidate():
     """Forget the cached index (the next call rebuilds it)."""
-    global _dirty
-    _dirty = True
+    global _generation
+    _generation = next(_generations)
 
 
 def bump_version():
-    """Tell every process that regions changed (and this one at once)."""
+    """Tell every process that regions changed (and this one at once, and again on commit:
+    another thread may rebuild from the old rows before this change is committed)."""
     global _deferred_bump
     invalidate()
+    transaction.on_commit(invalidate)
     if _defer_depth:
         _deferred_bump = True
         return

@@ -9,7 +9,6 @@ from django.db import OperationalError, connection
 from gridgov.cases import services
 from gridgov.cases.models import Case, CaseAttachment, CaseClock, CaseEvent, CaseNumberSequence, Status
 from gridgov.core.errors import Forbidden, ValidationFailed
-from gridgov.geo import locator
 from gridgov.geo.coords import wgs84_to_gcj02
 
 from .conftest import FAR_AWAY, IN_GRID_11, IN_GRID_21, IN_SUBDISTRICT_NO_GRID, MONDAY_9, image_bytes, noise_image_bytes, stored_files
@@ -208,9 +207,6 @@ def test_concurrent_calls_with_one_key_create_one_case(staff, categories):
     overlap with 'table is locked', which the retry absorbs."""
     results, errors = [], []
     barrier = threading.Barrier(4)
-    # Build the locator's index for this test's grids before the threads race for it: while
-    # one thread rebuilds it, another may briefly get the previous test's (deleted) grids.
-    locator.locate(*IN_GRID_11)
 
     def report():
         try:
