@@ -140,3 +140,36 @@ def test_applying_the_differences_of_a_life_leaves_only_its_last_state(life):
         previous = contributions(state)
     expected = Counter({(key, name): n for key, counters in contributions(life[-1]).items() for name, n in counters.items()})
     assert +totals == +expected and not -totals
+
+
+# -- 智慧物业 by estate ----------------------------------------------------------------------
+def square(lon, lat, size):
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_property_cases_count_under_their_estate(flow, staff, region_tree, settings, django_capture_on_commit_callbacks):
+    from gridgov.catalog.models import Category
+    from gridgov.geo.models import Estate
+
+    settings.GRIDGOV_SCREEN = {**settings.GRIDGOV_SCREEN, "property_categories": ["测试物业服务"]}
+    major = Category.objects.create(code="T7", name="测试物业服务")
+    lift = Category.objects.create(code="T701", name="电梯故障", parent=major, time_limit_value=4, time_limit_unit="working_hours")
+    estate = Estate.objects.create(
+        name="阳光花园", community=region_tree["community1"], boundary=square(117.004, 36.689, 0.002),
+        centre_lon=117.005, centre_lat=36.69, property_company="万科物业",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rated = flow.to("closed", category=lift)  # at IN_GRID_11 (117.005, 36.69): inside the estate
+        services.rate(rated, staff.clerk, rating=1, at=MONDAY_9 + dt.timedelta(hours=1))
+        flow.new(category=lift)  # in the estate, not rated
+        flow.new(category=lift, point=IN_GRID_12)  # outside every estate
+        flow.new()  # in the estate, but not a property category
+    now = MONDAY_9 + dt.timedelta(hours=2)
+    scope = region_tree["subdistrict"].code
+    from_counts = build_overview(scope, now=now, counts=True)["property"]
+    from_cases = build_overview(scope, now=now, counts=False)["property"]
+    expected = [{"name": "阳光花园", "company": "万科物业", "value": 2, "satisfaction": 0.0}]
+    assert from_counts["by_estate"] == from_cases["by_estate"] == expected
+    assert from_counts["total"] == 3
+    assert CaseContribution.objects.filter(estate_id_value=estate.pk).count() == 2
