@@ -218,7 +218,7 @@ def open_case_for_alarm(alarm, *, snapshot=None, now=None):
     now = now or timezone.now()
     photos = usable_snapshot(snapshot)
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("rule", "camera").get(pk=alarm.pk)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule", "camera").get(pk=alarm.pk)
         if alarm.status != AlarmStatus.PENDING:
             return alarm
         rule = alarm.rule

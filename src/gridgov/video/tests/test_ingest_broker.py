@@ -155,21 +155,24 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(child_db, tmp_path):
 
     log_path = tmp_path / "ingest.log"
     log_path.touch()
-    worker = start_worker(env, client_id, prefix, log_path)
-    publish_all(messages)
-    wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm") >= 40, "the first alarms")
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=DEADLINE)
-    at_kill = child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL")
-    assert at_kill < n, "the worker finished before it was killed: the test proves nothing"
-
-    worker = start_worker(env, client_id, prefix, log_path)  # same client id: the same persistent session
+    workers = [start_worker(env, client_id, prefix, log_path)]
     try:
+        publish_all(messages)
+        wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm") >= 40, "the first alarms")
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=DEADLINE)
+        at_kill = child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL")
+        assert at_kill < n, "the worker finished before it was killed: the test proves nothing"
+
+        # The same client id: the same persistent session, with what was not acked.
+        workers.append(start_worker(env, client_id, prefix, log_path))
         wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL") >= n, "every alarm")
         wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'pending'") == 0, "every case")
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=DEADLINE)
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=DEADLINE)
 
     assert child_db.scalar("SELECT COUNT(*) FROM video_alarm") == n
     assert child_db.scalar("SELECT COUNT(DISTINCT external_id) FROM video_alarm") == n
