@@ -67,7 +67,7 @@ def test_case_page_panel_whistle_and_check_in(client, flow, staff, served, whist
     case = flow.to("handling")
     client.force_login(whistlers.grid_secretary)
     page = client.get(reverse("cases:detail", args=[case.pk]))
-    assert b'data-action="whistle"' in page.content
+    assert b'data-supervision-action="whistle"' in page.content
     response = client.post(
         reverse("supervision:blow", args=[case.pk]),
         {"lead_department": served.lead.pk, "co_departments": [served.co.pk], "reason": "联合执法"},
@@ -75,7 +75,7 @@ def test_case_page_panel_whistle_and_check_in(client, flow, staff, served, whist
     assert response.status_code == 302 and Whistle.objects.filter(case=case).exists()
     client.force_login(staff.other_handler)
     page = client.get(reverse("cases:detail", args=[case.pk]))
-    assert page.status_code == 200 and b'data-action="check_in"' in page.content
+    assert page.status_code == 200 and b'data-supervision-action="check_in"' in page.content
     client.post(reverse("supervision:check_in", args=[case.pk]), {"note": "到场"})
     assert Summons.objects.get(case=case, department=served.co).checked_in_at is not None
 
