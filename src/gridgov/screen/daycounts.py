@@ -226,10 +226,12 @@ def refresh_case(case_id):
         row = Case.objects.filter(pk=case_id).values(*CASE_FIELDS).first()
         if row is None:
             return
-        signs = sign_clock_counts([case_id], CaseClock).get(case_id, (0, 0))
+        # A sign-off clock starts at dispatch: no query for the cases not yet dispatched.
+        signs = sign_clock_counts([case_id], CaseClock).get(case_id, (0, 0)) if row["dispatched_at"] else (0, 0)
         old = contributions(stored_state(record)) if record.day else {}
         new_state = state_of(row, *signs, property_ids=property_category_ids())
-        apply_delta(difference(old, contributions(new_state)))
+        new = contributions(new_state)
+        apply_delta(difference(old, new), created=new.keys() - old.keys())
         for field, value in new_state.items():
             setattr(record, field, value)
         record.save()
@@ -248,16 +250,19 @@ def stored_state(record):
     }
 
 
-def apply_delta(delta):
-    """Add the delta to its rows, creating missing rows first; keys in a fixed order so two
-    concurrent refreshes never wait on each other's rows crosswise (no deadlock)."""
+def apply_delta(delta, created=None):
+    """Add the delta to its rows, creating missing rows first (only `created` keys: the case
+    newly counts there; None = any key); keys in a fixed order so two concurrent refreshes
+    never wait on each other's rows crosswise (no deadlock)."""
     if not delta:
         return
     keys = sorted(delta, key=lambda key: (key[0], key[1].isoformat(), key[2], key[3]))
-    DayCount.objects.bulk_create(
-        [DayCount(dim=dim, day=day, community=community, value=value) for dim, day, community, value in keys],
-        ignore_conflicts=True,
-    )
+    missing = [key for key in keys if created is None or key in created]
+    if missing:
+        DayCount.objects.bulk_create(
+            [DayCount(dim=dim, day=day, community=community, value=value) for dim, day, community, value in missing],
+            ignore_conflicts=True,
+        )
     for key in keys:
         dim, day, community, value = key
         changes = {name: F(name) + n for name, n in delta[key].items()}
