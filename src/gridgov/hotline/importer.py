@@ -122,7 +122,7 @@ def _save(checked, actor, report):
     try:
         with transaction.atomic():
             for number, order_input in checked:
-                _order, created = receive_order(actor, order_input, at=at)
+                _order, created = receive_order(actor, order_input, at=at, known_new=True)
                 report.created += int(created)
     except DomainError as failure:
         report.created = 0
