@@ -26,7 +26,11 @@ RESULT_RATING = {
 
 # Strings of the reopen transition (written in gridgov.cases.services for this app), kept in
 # this app's catalogue so the cases app's translation files need no change.
-REOPEN_STRINGS = (gettext_noop("reopen"), gettext_noop("Only a case rated unsatisfied can be reopened."))
+REOPEN_STRINGS = (
+    gettext_noop("reopen"),
+    gettext_noop("Reopened"),
+    gettext_noop("Only a case rated unsatisfied can be reopened."),
+)
 
 
 class CallbackQuerySet(RestrictedQuerySet):

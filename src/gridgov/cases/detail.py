@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "decide_park": _("Parking request decided"),
     "unpark": _("Resumed"),
     "supervise": _("Supervised"),
+    "reopen": _("Reopened"),  # after an unsatisfied callback (gridgov.callbacks)
 }
 # Events whose outcome is in data: (data key, label when true, label when false).
 OUTCOME_LABELS = {

@@ -78,3 +78,16 @@ def test_api_list_detail_and_result(callback, flow, api_client):
     again = client.post(f"/api/v1/callbacks/{callback.pk}/result/", {"result": "satisfied"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "already_recorded"
     assert api_client(flow.staff.inspector).get(f"/api/v1/callbacks/{callback.pk}/").status_code == 404
+
+
+def test_the_case_timeline_names_the_reopening(callback, flow):
+    from gridgov.callbacks import services
+
+    services.record_result(callback, flow.staff.clerk, result="unsatisfied", reopen=True, reason="群众反映未解决")
+    page = client_for(flow.staff.clerk).get(f"/cases/{callback.case_id}/").content.decode()
+    assert "已重新打开（回访不满意）" in page and "群众反映未解决" in page
+
+
+def test_menu_entries(flow):
+    assert 'href="/callbacks/"' in client_for(flow.staff.clerk).get("/callbacks/").content.decode()
+    assert 'href="/callbacks/"' not in client_for(flow.staff.handler).get("/").content.decode()
