@@ -98,3 +98,13 @@ def test_case_page_shows_the_hotline_panel(client, staff, orders):
     page = client.get(f"/cases/{first.case_id}/").content.decode()
     assert 'id="hotline-panel"' in page and 'data-deadline-state="overdue"' in page
     assert f"/hotline/orders/{first.pk}/" in page
+
+
+def test_admin_shows_orders_and_replies_read_only_without_caller(client, make_user, orders):
+    admin = make_user([], username="root", is_superuser=True, is_staff=True, password=None)
+    client.force_login(admin)
+    first, _ = orders
+    assert client.get("/admin/hotline/hotlinereply/").status_code == 200
+    page = client.get(f"/admin/hotline/hotlineorder/{first.pk}/change/").content.decode()
+    assert "GD20261130001" in page and "13812345678" not in page
+    assert client.get("/admin/hotline/hotlineorder/add/").status_code == 403

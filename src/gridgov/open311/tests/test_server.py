@@ -268,3 +268,18 @@ def test_requests_of_other_channels_are_not_public(base, client, api_key, servic
 def test_error_descriptions_are_chinese_by_default(base, services_catalog):
     response = post(base, {"service_code": "T102", **IN_GRID})
     assert response.json() == [{"code": 403, "description": "提交服务请求需要有效的 api_key。"}]
+
+
+def test_keys_are_managed_in_the_admin(client, api_key, make_user, region_tree):
+    from django.test import Client
+
+    from gridgov.open311.models import ApiKey
+
+    admin = make_user([], username="root", is_superuser=True, is_staff=True)
+    browser = Client()
+    browser.force_login(admin)
+    assert browser.get("/admin/open311/apikey/add/").status_code == 200
+    response = browser.post("/admin/open311/apikey/add/", {"name": "网格通", "user": api_key.user.pk, "is_active": "on"})
+    assert response.status_code == 302
+    created = ApiKey.objects.get(name="网格通")
+    assert len(created.key) >= 30 and created.key != api_key.key
