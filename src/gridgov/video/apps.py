@@ -7,4 +7,10 @@ class VideoConfig(AppConfig):
     verbose_name = _("Cameras and alarms")
 
     def ready(self):
+        from gridgov.org.permissions import CENTRE_STAFF, GRID_STAFF, LEADERS
+        from gridgov.web.navigation import NavItem, register
+
         from . import permissions  # noqa: F401  (registers camera.* and alarm.* actions)
+
+        register(NavItem("video:alarms", _("Alarms"), CENTRE_STAFF | GRID_STAFF | LEADERS, icon="alert", order=37))
+        register(NavItem("video:cameras", _("Cameras"), CENTRE_STAFF | LEADERS, icon="eye", order=38))
