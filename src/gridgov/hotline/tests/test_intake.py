@@ -200,3 +200,43 @@ def test_api_list_is_limited_to_the_scope(api_client, staff, order_data, region_
     assert [row["order_number"] for row in everyone] == ["GD2", "GD20261130001"]
     other = HotlineOrder.objects.get(order_number="GD2")
     assert api_client(community_clerk).get(f"/api/v1/hotline/orders/{other.pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_resends_create_one_order(staff, order_data):
+    """The hotline resends an order while the first delivery is still being saved: four
+    parallel calls, retrying transient lock errors as a client does, give one order."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def send():
+        try:
+            barrier.wait(timeout=10)
+            deadline = time.monotonic() + 60  # generous: the test machine may be very busy
+            while True:
+                try:
+                    results.append(services.receive_order(staff.clerk, dict(order_data)))
+                    return
+                except OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.005)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(results) == 4
+    assert len({order.pk for order, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert HotlineOrder.objects.count() == 1 and Case.objects.count() == 1
