@@ -5,7 +5,7 @@
   var config = JSON.parse(document.getElementById("hot-config").textContent);
 
   function drawMap() {
-    var map = L.map("hot-map", { preferCanvas: true, zoomSnap: 0.5, maxZoom: 19 }).setView([36.67, 117.0], 13);
+    var map = L.map("hot-map", { zoomSnap: 0.5, maxZoom: 19 }).setView([36.67, 117.0], 13);
     var peak = Math.max.apply(null, config.cells.features.map(function (f) { return f.properties.current; }).concat([1]));
     var cells = L.geoJSON(config.cells, {
       style: function (feature) {
@@ -25,7 +25,7 @@
       },
     }).addTo(map);
     var bounds = cells.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 }); }
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16, animate: false }); }
     fetch(config.boundariesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
@@ -42,6 +42,7 @@
     var series = [{ name: config.labels.total, type: "line", data: config.trend.total, lineStyle: { width: 3 } }];
     config.trend.series.forEach(function (item) { series.push({ name: item.name, type: "line", data: item.data }); });
     chart.setOption({
+      animation: false,
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 40, right: 16, top: 16, bottom: 48 },
