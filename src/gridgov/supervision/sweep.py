@@ -75,10 +75,13 @@ def _insert_select(threshold, where, params, now, token):
         f"INSERT INTO {warning} (case_id, clock_id, threshold, fired_at, sweep) "
         f"SELECT c.case_id, c.id, %s, %s, %s FROM {clock} c "
         f"WHERE c.stopped_at IS NULL AND {where} "
+        # Skip what already fired (an anti-join on the unique index); ON CONFLICT still
+        # settles a race with another worker's pass.
+        f"AND NOT EXISTS (SELECT 1 FROM {warning} w WHERE w.case_id = c.case_id AND w.clock_id = c.id AND w.threshold = %s) "
         "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [threshold, _db_time(now), token, *params])
+        cursor.execute(sql, [threshold, _db_time(now), token, *params, threshold])
         return max(cursor.rowcount, 0)
 
 
@@ -204,6 +207,7 @@ def _insert_mapped(token, mapping, now):
         cursor.executemany(f"INSERT INTO {TEMP_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)", mapping)
         # Without it SQLite scans the mapping once per warning.
         cursor.execute(f"CREATE INDEX {TEMP_TABLE}_key ON {TEMP_TABLE} (region_code, threshold, kind, department_id)")
+        cursor.execute(f"ANALYZE {TEMP_TABLE}")  # a fresh table has no statistics for the planner
         cursor.execute(
             f"INSERT INTO {quote(notification.db_table)} ({columns}) "
             "SELECT m.user_id, SUBSTR(m.prefix || c.number || m.suffix, 1, 300), "
