@@ -206,6 +206,10 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "gridgov.org.roles.Role",
         "CameraStatusEnum": "gridgov.video.models.CameraStatus",
         "AlarmStatusEnum": "gridgov.video.models.AlarmStatus",
+        "HotlineOrderTypeEnum": "gridgov.hotline.models.OrderType",
+        "HotlineUrgencyEnum": "gridgov.hotline.models.Urgency",
+        "HotlineReplyKindEnum": "gridgov.hotline.models.ReplyKind",
+        "HotlineReplyStatusEnum": "gridgov.hotline.models.ReplyStatus",
     },
     # Every operation documents the {code, message, fields} error responses.
     "POSTPROCESSING_HOOKS": [
