@@ -27,6 +27,7 @@ from gridgov.geo.models import Estate, Level, Region
 from gridgov.live.bus import latest_id
 from gridgov.org.models import Department, StaffRole
 from gridgov.org.roles import Role
+from gridgov.video.alarms import recent_alarms
 from gridgov.video.models import Camera, CameraStatus
 
 from . import overview_counts
@@ -548,6 +549,8 @@ def emergency(cases, scope_code, window):
         "alarms": case_rows(alarms.filter(created_at__gte=window.now - dt.timedelta(hours=24)).order_by("-created_at")[:LIST_LENGTH]),
         "whistles": active_whistles(scope_code),
         "cameras": cameras,
+        # Camera AI and sensor alarms as they arrive (gridgov.video), beside the cases they opened.
+        "live_alarms": recent_alarms(scope_code, since=window.now - dt.timedelta(hours=24)),
     }
 
 

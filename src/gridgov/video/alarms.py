@@ -353,3 +353,11 @@ def alarm_payload(alarm):
         "lat": round(alarm.lat, 6) if alarm.lat is not None else None,
         "at": alarm.started_at.isoformat(),
     }
+
+
+def recent_alarms(scope_code, *, since, limit=10):
+    """The newest alarms in a region subtree that still matter (for the 应急指挥 panel)."""
+    alarms = Alarm.objects.filter(started_at__gte=since).exclude(status__in=(AlarmStatus.DISMISSED, AlarmStatus.SUPPRESSED))
+    if scope_code:
+        alarms = alarms.filter(region_code__startswith=scope_code)
+    return [alarm_payload(alarm) for alarm in alarms.select_related("camera").order_by("-started_at", "-id")[:limit]]

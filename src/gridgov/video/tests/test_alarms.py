@@ -255,3 +255,19 @@ def test_parsers_refuse_bad_messages_only_with_validation_errors(message):
             parse(message)
         except ValidationFailed as exc:
             assert exc.fields
+
+
+def test_screen_overview_lists_live_alarms_in_scope(cameras, region_tree):
+    from django.utils import timezone
+
+    from gridgov.screen.overview import build_overview
+
+    now = timezone.now()
+    ingest(parse_frigate_event(frigate_event(event_id="g", at=now - dt.timedelta(minutes=5))))
+    ingest(parse_frigate_event(frigate_event(event_id="y", camera="back_yard", at=now - dt.timedelta(minutes=3))))
+    dismissed = ingest(parse_frigate_event(frigate_event(event_id="d", at=now - dt.timedelta(minutes=1))))
+    Alarm.objects.filter(pk=dismissed.pk).update(status=AlarmStatus.DISMISSED)
+    whole = build_overview(region_tree["subdistrict"].code, now=now)["emergency"]["live_alarms"]
+    assert [a["origin"] for a in whole] == ["back_yard", "front_gate"]
+    community = build_overview(region_tree["community1"].code, now=now)["emergency"]["live_alarms"]
+    assert [a["camera"] for a in community] == ["象霞社区东门"]
