@@ -58,8 +58,15 @@ def index(request):
     context = {
         "whistles": whistles, "late": late, "page": page, "q": query, "kind": kind, "status": status, "sort": sort,
         "kinds": OrderKind.choices, "statuses": OrderStatus.choices, "now": timezone.now(),
+        "querystring": _without_page(request),
     }
     return render(request, "supervision/index.html", context)
+
+
+def _without_page(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 EXPORT_HEADERS = [

@@ -94,3 +94,17 @@ def test_supervision_page_and_export(client, flow, staff, served, whistlers):
     assert b'class="empty"' in empty.content
     export = client.get(reverse("supervision:export_orders"))
     assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_orders_list_pages_keep_the_filter(client, flow, staff):
+    from gridgov.supervision import services
+    from gridgov.supervision.views import PAGE_SIZE
+
+    case = flow.to("handling")
+    for index in range(PAGE_SIZE + 1):
+        services.issue_urge(case, staff.lead, note=f"催办{index}")
+    client.force_login(staff.lead)
+    page = client.get(reverse("supervision:index") + "?kind=urge&sort=-issued").content.decode()
+    assert "kind=urge&amp;sort=-issued&amp;page=2" in page
+    second = client.get(reverse("supervision:index") + "?kind=urge&sort=-issued&page=2").content.decode()
+    assert "催办0<" in second or "催办0" in second
