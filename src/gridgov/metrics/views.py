@@ -76,7 +76,7 @@ def _decorate(row, start, end):
             "name": name,
             "label": RATE_LABELS[name],
             "value": row[name],
-            "numerator": row[numerator],
+            "numerator": _whole(row[numerator]),
             "denominator": row[denominator],
             "url": _drill_url(level, row["key"], numerator, start, end),
             "base_url": _drill_url(level, row["key"], denominator, start, end),
@@ -90,6 +90,11 @@ def require_page(user, action):
     """Pages answer 403 (Django's PermissionDenied) where services raise Forbidden."""
     if not allowed(user, action):
         raise PermissionDenied(action)
+
+
+def _whole(number):
+    """1.0 → 1 (the weighted 满意 count is a float), 1.5 stays."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 @login_required
