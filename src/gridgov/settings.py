@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "AttendanceStatusEnum": "gridgov.assessment.models.AttendanceStatus",
         "ProjectStatusEnum": "gridgov.proactive.models.ProjectStatus",
         "RoleEnum": "gridgov.org.roles.Role",
+        "SupervisionOrderKindEnum": "gridgov.supervision.models.OrderKind",
         "CameraStatusEnum": "gridgov.video.models.CameraStatus",
         "AlarmStatusEnum": "gridgov.video.models.AlarmStatus",
         "HotlineOrderTypeEnum": "gridgov.hotline.models.OrderType",

@@ -83,6 +83,10 @@ class SupervisionOrderCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=OrderKind.choices)
     note = serializers.CharField(max_length=2000, trim_whitespace=False)
     reply_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
+    idempotency_key = serializers.CharField(
+        required=False, allow_null=True, default=None, max_length=100,
+        help_text="A retry with the same key returns the first order (200) instead of a second one.",
+    )
 
 
 class SupervisionReplySerializer(serializers.Serializer):
@@ -173,14 +177,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             orders = orders.filter(status=state)
         return orders.order_by("-issued_at", "-id")
 
-    @extend_schema(summary="Issue a 催办 or 督办 order", request=SupervisionOrderCreateSerializer, responses={201: SupervisionOrderSerializer, **ERRORS})
+    @extend_schema(
+        summary="Issue a 催办 or 督办 order",
+        request=SupervisionOrderCreateSerializer,
+        responses={201: SupervisionOrderSerializer, 200: SupervisionOrderSerializer, **ERRORS},
+    )
     def create(self, request):
         body = SupervisionOrderCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        issue = services.issue_urge if data["kind"] == OrderKind.URGE else services.issue_supervision_order
-        order = issue(data["case"], request.user, note=data["note"], reply_hours=data["reply_hours"])
-        return Response(SupervisionOrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+        order, created = services.issue_order(
+            data["case"], request.user, kind=data["kind"], note=data["note"], reply_hours=data["reply_hours"],
+            idempotency_key=data["idempotency_key"],
+        )
+        body = SupervisionOrderSerializer(Order.objects.select_related("case").get(pk=order.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(summary="Reply to an order", request=SupervisionReplySerializer, responses={200: SupervisionOrderSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

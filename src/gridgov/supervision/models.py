@@ -184,6 +184,8 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("replied by")
     )
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    # A client's retry of the same order (API) returns the first one instead of a second.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
     # Set once by the sweep when the reply deadline passed unanswered (and notified).
     overdue_at = models.DateTimeField(_("overdue noticed at"), null=True, blank=True)
 

@@ -8,7 +8,7 @@ A case outside the actor's scope is NotFound (as in the cases API).
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,17 +231,46 @@ def summoned_case_q(department_id):
 
 
 # -- 催办 / 督办 -----------------------------------------------------------------------------
-def issue_urge(case, actor, *, note, reply_hours=None, at=None):
+def issue_urge(case, actor, *, note, reply_hours=None, idempotency_key=None, at=None):
     """催办: urge the case's department to act, with a reply deadline."""
-    return _issue(case, actor, OrderKind.URGE, note, reply_hours, at)
+    return _issue_once(case, actor, OrderKind.URGE, note, reply_hours, idempotency_key, at)[0]
 
 
-def issue_supervision_order(case, actor, *, note, reply_hours=None, at=None):
+def issue_supervision_order(case, actor, *, note, reply_hours=None, idempotency_key=None, at=None):
     """督办: a supervision order; also sets the case's 督办 flag (cases.services.supervise)."""
-    return _issue(case, actor, OrderKind.SUPERVISION, note, reply_hours, at)
+    return _issue_once(case, actor, OrderKind.SUPERVISION, note, reply_hours, idempotency_key, at)[0]
 
 
-def _issue(case, actor, kind, note, reply_hours, at):
+def issue_order(case, actor, *, kind, note, reply_hours=None, idempotency_key=None, at=None):
+    """Either kind; returns (order, created): a repeated idempotency_key returns the first order."""
+    if kind not in OrderKind.values:
+        raise ValidationFailed.field("kind", _("Choose a valid option."), code="invalid_choice")
+    return _issue_once(case, actor, kind, note, reply_hours, idempotency_key, at)
+
+
+def _issue_once(case, actor, kind, note, reply_hours, idempotency_key, at):
+    key = clean_text(str(idempotency_key), "idempotency_key", max_length=100, multiline=False) if idempotency_key else None
+    if key:
+        existing = _order_for_key(key, actor)
+        if existing is not None:
+            return existing, False
+    try:
+        return _issue(case, actor, kind, note, reply_hours, at, key), True
+    except IntegrityError:
+        existing = _order_for_key(key, actor) if key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _order_for_key(key, actor):
+    order = Order.objects.filter(idempotency_key=key).first()
+    if order is not None and not Order.objects.restrict(actor, "view").filter(pk=order.pk).exists():
+        raise Conflict(_("This idempotency key was used for another order."), code="idempotency_key_used")
+    return order
+
+
+def _issue(case, actor, kind, note, reply_hours, at, key=None):
     action = "supervision_order.urge" if kind == OrderKind.URGE else "supervision_order.supervise"
     require(actor, action)
     note = _text(note, "note", required=True)
@@ -259,7 +288,7 @@ def _issue(case, actor, kind, note, reply_hours, at):
             locked = case_services.supervise(locked, actor, note=note, at=at)
         order = Order.objects.create(
             case=locked, region_code=locked.region_code, kind=kind, department_id=locked.department_id,
-            issued_by=actor, issued_at=at, note=note, reply_due_at=at + dt.timedelta(hours=hours),
+            issued_by=actor, issued_at=at, note=note, reply_due_at=at + dt.timedelta(hours=hours), idempotency_key=key,
         )
         data = {"order": order.pk, "department": order.department_id, "reply_due_at": order.reply_due_at.isoformat()}
         case_services.record_event(locked, actor, kind, note=note, data=data, at=at)

@@ -108,3 +108,14 @@ def test_orders_list_pages_keep_the_filter(client, flow, staff):
     assert "kind=urge&amp;sort=-issued&amp;page=2" in page
     second = client.get(reverse("supervision:index") + "?kind=urge&sort=-issued&page=2").content.decode()
     assert "催办0<" in second or "催办0" in second
+
+
+def test_order_idempotency_key(flow, staff, api):
+    from gridgov.supervision.models import Order
+
+    case = flow.to("handling")
+    body = {"case": case.pk, "kind": "urge", "note": "请加快", "idempotency_key": "urge-1"}
+    first = api(staff.lead).post("/api/v1/supervision/orders/", body, format="json")
+    again = api(staff.lead).post("/api/v1/supervision/orders/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"] and Order.objects.count() == 1
