@@ -20,6 +20,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def hot_history(world):
+    from django.core.cache import cache
+
+    cache.clear()
     garbage, parking = category("0102"), category("0506")
     days = [(garbage, IN_GRID_11, 9, d) for d in (2, 9, 16)] + [(garbage, IN_GRID_11, 10, d) for d in (8, 15, 22)]
     days += [(parking, IN_GRID_21, 10, d) for d in (5, 12)] + [(parking, IN_GRID_21, 7, d) for d in (6, 13, 20)]

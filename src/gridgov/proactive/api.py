@@ -14,12 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridgov.assessment.months import add_months, current_month
-from gridgov.cases.models import Case
 from gridgov.core.errors import NotFound
 from gridgov.org.permissions import require
 
 from . import services
-from .hot_topics import DEFAULT_MONTHS, DEFAULT_TOP, MAX_MONTHS, MAX_TOP, build_report
+from .hot_topics import DEFAULT_MONTHS, DEFAULT_TOP, MAX_MONTHS, MAX_TOP, report_for
 from .models import Project, ProjectStatus
 
 ID_RANGE = {"min_value": 1, "max_value": 2**31 - 1}
@@ -125,11 +124,9 @@ class HotTopics(APIView):
     def get(self, request):
         require(request.user, "hot_topic.view")
         params = request.query_params
-        report = build_report(
-            Case.objects.restrict(request.user, "view"),
-            params.get("month") or add_months(current_month(), -1),
-            months=params.get("months"),
-            top=params.get("top"),
+        report = report_for(
+            request.user, params.get("month") or add_months(current_month(), -1),
+            months=params.get("months"), top=params.get("top"),
         )
         return Response(ReportSerializer(report).data)
 

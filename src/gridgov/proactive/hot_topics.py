@@ -6,10 +6,14 @@ in both periods (one GROUP BY per dimension with conditional counts), so the dat
 the counting and Python only sees the top rows.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 import h3
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.assessment.months import add_months, month_start, next_month, parse_month
@@ -69,6 +73,7 @@ class Report:
     grids: list = field(default_factory=list)
     new_hot_spots: list = field(default_factory=list)
     trend: dict = field(default_factory=dict)
+    computed_at: object = None
 
     @property
     def change_pct(self):
@@ -219,3 +224,29 @@ def cell_feature(row):
             "change_pct": row.change_pct, "new": row.is_new, "grid": row.grid_name,
         },
     }
+
+
+def report_for(user, month, *, months=DEFAULT_MONTHS, top=DEFAULT_TOP, query=""):
+    """The report over the cases `user` may see (optionally only 小类 matching `query`),
+    shared for `GRIDGOV_HOT_TOPICS_CACHE_SECONDS` (300) by everyone with the same scope.
+
+    A month's report changes only when cases are added, reclassified or placed, and it is
+    read for monthly planning: five minutes of staleness buys a page that does not rescan
+    a million cases on every view (bench/hot_topics.py).
+    """
+    from gridgov.cases.models import Case
+
+    month = parse_month(month)
+    months = bounded(months, DEFAULT_MONTHS, MAX_MONTHS, "months")
+    top = bounded(top, DEFAULT_TOP, MAX_TOP, "top")
+    digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+    key = f"proactive:hot:{user.scope_code}:{user.department_id}:{sorted(user.roles)}:{month:%Y-%m}:{months}:{top}:{digest}"
+    report = cache.get(key)
+    if report is None:
+        cases = Case.objects.restrict(user, "view")
+        if query:
+            cases = cases.filter(Q(category__name__icontains=query) | Q(category__parent__name__icontains=query))
+        report = build_report(cases, month, months=months, top=top)
+        report.computed_at = timezone.now()
+        cache.set(key, report, getattr(settings, "GRIDGOV_HOT_TOPICS_CACHE_SECONDS", 300))
+    return report

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.assessment.exports import xlsx_response
 from gridgov.assessment.months import add_months, current_month, parse_month
 from gridgov.cases.links import case_url_template
-from gridgov.cases.models import Case
 from gridgov.catalog.models import Category
 from gridgov.core.errors import DomainError, ValidationFailed
 from gridgov.geo.models import Level, Region
@@ -30,7 +29,7 @@ from gridgov.org.models import Department
 from gridgov.org.permissions import allowed
 
 from . import services
-from .hot_topics import DEFAULT_MONTHS, DEFAULT_TOP, build_report, cell_feature
+from .hot_topics import DEFAULT_MONTHS, DEFAULT_TOP, cell_feature, report_for
 from .models import PROJECT_TRANSITIONS, Project, ProjectStatus
 
 PAGE_SIZE = 20
@@ -56,14 +55,11 @@ def _report_params(request):
 
 
 def _report(request, params):
-    cases = Case.objects.restrict(request.user, "view")
-    if params["q"]:
-        cases = cases.filter(Q(category__name__icontains=params["q"]) | Q(category__parent__name__icontains=params["q"]))
     try:
-        return build_report(cases, params["month"], months=params["months"], top=params["top"])
+        return report_for(request.user, params["month"], months=params["months"], top=params["top"], query=params["q"])
     except ValidationFailed as error:
         messages.error(request, error.message)
-        return build_report(cases, params["month"])
+        return report_for(request.user, params["month"], query=params["q"])
 
 
 @login_required

@@ -18,6 +18,16 @@ P2 = (117.015, 36.69)  # grid 12 (community 1)
 P3 = (117.025, 36.69)  # grid 21 (community 2)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_report_cache():
+    """Reports are cached per scope: each test starts without another test's figures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def cell(point):
     return h3.latlng_to_cell(point[1], point[0], 9)
 

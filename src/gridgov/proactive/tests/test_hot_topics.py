@@ -116,3 +116,14 @@ def test_command_refuses_a_bad_month(db):
 
     with pytest.raises(CommandError):
         call_command("hot-topics", "--month", "October")
+
+
+def test_report_for_a_user_is_cached_per_scope(history, crew, django_assert_num_queries):
+    from gridgov.proactive.hot_topics import report_for
+
+    first = report_for(crew.leader, "2026-10", months=2)
+    with django_assert_num_queries(0):
+        again = report_for(crew.leader, "2026-10", months=2)
+    assert (again.total_current, again.computed_at) == (first.total_current, first.computed_at)
+    assert report_for(crew.far_secretary, "2026-10", months=2).total_current == 3  # another scope, its own report
+    assert report_for(crew.leader, "2026-10", months=2, query="停放").total_current == 4
