@@ -14,6 +14,7 @@ class CallbacksConfig(AppConfig):
 
         case_changed.connect(on_case_changed, dispatch_uid="callbacks_due_after_closure")
         _register_menu()
+        _add_case_panel()
 
 
 def _register_menu():
@@ -21,3 +22,14 @@ def _register_menu():
     from gridgov.web.navigation import NavItem, register
 
     register(NavItem("callbacks:list", _("Callbacks"), CENTRE_STAFF | LEADERS, icon="bell", order=35))
+
+
+def _add_case_panel():
+    """The latest callback on the case page (if the cases app offers detail panels)."""
+    from gridgov.cases import detail
+
+    from .views import case_panel
+
+    panels = getattr(detail, "DETAIL_PANELS", None)
+    if panels is not None and case_panel not in panels:
+        panels.append(case_panel)

@@ -145,3 +145,19 @@ def record(request, pk):
         return _render_detail(request, _callback(request, pk), form=form, status=error.status)
     messages.success(request, _("Callback result recorded for case %(number)s.") % {"number": done.case.number})
     return redirect("callbacks:detail", pk=done.pk)
+
+
+def case_panel(case, user, now):
+    """The latest callback on the case page (gridgov.cases.detail.DETAIL_PANELS)."""
+    if not allowed(user, "callback.view"):
+        return None
+    callback = case.callbacks.order_by("-closed_at", "-id").first()
+    if callback is None:
+        return None
+    state = state_of(callback, now)
+    return {
+        "template": "callbacks/case_panel.html",
+        "callback": callback,
+        "state": state,
+        "state_label": dict(CallbackState.CHOICES)[state],
+    }

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -176,7 +176,7 @@ def part_q(part, config):
         "basically_satisfied": Q(rating=2),
         "unsatisfied": Q(rating=1),
         "closed": Q(closed=True),
-        "closed_on_time": Q(closed_on_time=True),
+        "closed_on_time": Q(closed=True, closed_on_time=True),
         "reworked": Q(dispatched=True, reworked=True),
         "extended": Q(dispatched=True, extended=True),
     }[part]

@@ -91,3 +91,9 @@ def test_the_case_timeline_names_the_reopening(callback, flow):
 def test_menu_entries(flow):
     assert 'href="/callbacks/"' in client_for(flow.staff.clerk).get("/callbacks/").content.decode()
     assert 'href="/callbacks/"' not in client_for(flow.staff.handler).get("/").content.decode()
+
+
+def test_the_case_page_shows_the_callback(callback, flow):
+    page = client_for(flow.staff.clerk).get(f"/cases/{callback.case_id}/").content.decode()
+    assert 'id="callback-panel"' in page and f"/callbacks/{callback.pk}/" in page
+    assert 'id="callback-panel"' not in client_for(flow.staff.handler).get(f"/cases/{callback.case_id}/").content.decode()
