@@ -107,25 +107,14 @@ def _precise_cells(points):
     }
 
 
-# Field names a Callback model may use for who called and when (the callbacks app is built
-# in parallel; the measure counts as soon as the model exists).
-CALLBACK_USER_FIELDS = ("caller", "made_by", "agent", "staff", "created_by", "user")
-CALLBACK_TIME_FIELDS = ("called_at", "made_at", "completed_at", "at", "created_at")
-
-
 @measure("callbacks", _("Callbacks made (回访)"))
 def callbacks(user, start, end):
+    """Callbacks this person completed (callbacks.Callback done_by / done_at) in the month."""
     try:
         model = apps.get_model("callbacks", "Callback")
     except LookupError:
         return 0, str(_("The callbacks app is not installed yet; counted as 0."))
-    names = {field.name for field in model._meta.get_fields()}
-    who = next((name for name in CALLBACK_USER_FIELDS if name in names), None)
-    when = next((name for name in CALLBACK_TIME_FIELDS if name in names), None)
-    if who is None or when is None:
-        return 0, str(_("Callbacks do not record who made them and when; counted as 0."))
-    count = model.objects.filter(**{f"{who}_id": user.pk, f"{when}__gte": start, f"{when}__lt": end}).count()
-    return count, ""
+    return model.objects.filter(done_by_id=user.pk, done_at__gte=start, done_at__lt=end).count(), ""
 
 
 def _attended(user, start, end, kind):

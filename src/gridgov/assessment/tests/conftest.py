@@ -40,6 +40,7 @@ def people(region_tree, department, make_user):
     return SimpleNamespace(
         clerk=person([Role.INTAKE_CLERK], region_tree["district"]),
         dispatcher=person([Role.DISPATCHER], region_tree["district"]),
+        shift_lead=person([Role.SHIFT_LEAD], region_tree["district"]),
         handler=make_user([Role.DEPT_HANDLER], department=department, password=None),
         inspector=person([Role.GRID_INSPECTOR], region_tree["grid11"]),
         colleague=person([Role.GRID_INSPECTOR], region_tree["grid12"]),

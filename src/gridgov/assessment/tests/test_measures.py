@@ -105,7 +105,7 @@ def test_meeting_and_training_attendance(people, region_tree):
     assert value("meetings_attended", people.colleague) == 3
 
 
-def test_callbacks_without_any_callback_count_zero(people):
+def test_callbacks_without_any_callback_count_zero(people):  # model present or not: 0
     result = measures.MEASURES["callbacks"].compute(people.inspector, *OCTOBER)
     assert result[0] == 0
 
@@ -114,3 +114,22 @@ def test_callbacks_without_any_callback_count_zero(people):
 def test_every_measure_has_a_label_and_a_kind(name):
     item = measures.MEASURES[name]
     assert str(item.label) and item.kind in {"count", "ratio"}
+
+
+def test_callbacks_count_the_ones_this_person_completed_in_the_month(people, drive):
+    from gridgov.callbacks.models import CallbackResult
+    from gridgov.callbacks.services import record_result, schedule
+
+    lead = people.dispatcher  # a centre role: 受理员/派遣员/值班长 make callbacks
+    closed = []
+    for day in (12, 13, 14):
+        case = drive.to_handled(at(day))
+        case = services.verify(case, people.inspector, passed=True, at=at(day, 11))
+        closed.append(services.close(case, people.shift_lead, at=at(day, 12)))
+    record_result(schedule(closed[0]), lead, result=CallbackResult.SATISFIED, at=at(15, 10))
+    record_result(schedule(closed[1]), lead, result=CallbackResult.UNSATISFIED, note="仍有异味", at=at(16, 10))
+    record_result(schedule(closed[2]), lead, result=CallbackResult.SATISFIED, at=at(2, 10, month=11))  # November
+
+    assert value("callbacks", lead) == 2
+    assert value("callbacks", people.inspector) == 0
+
