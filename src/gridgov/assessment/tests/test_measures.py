@@ -12,7 +12,7 @@ from gridgov.cases import services
 from gridgov.web.models import PatrolTrack
 from gridgov.web.views_pwa import grid_cells
 
-from .conftest import IN_GRID_11, at
+from .conftest import at
 
 OCTOBER = month_bounds(parse_month("2026-10"))
 
