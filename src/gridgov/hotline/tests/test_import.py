@@ -94,6 +94,14 @@ def test_the_command_imports_or_refuses(staff, tmp_path):
     assert not HotlineOrder.objects.filter(order_number="GD9").exists()
 
 
+def test_the_command_defaults_to_the_hotline_service_account(region_tree, tmp_path):
+    call_command("hotline-account", scope=region_tree["subdistrict"].code, stdout=io.StringIO())
+    path = tmp_path / "good.xlsx"
+    path.write_bytes(xlsx_bytes(GOOD))
+    call_command("import-hotline", str(path), stdout=io.StringIO())
+    assert set(HotlineOrder.objects.values_list("created_by__username", flat=True)) == {"hotline12345"}
+
+
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,4 +1,7 @@
-"""`gridgov import-hotline FILE.xlsx --user NAME`: a batch of 12345 orders, all or nothing."""
+"""`gridgov import-hotline FILE.xlsx [--user NAME]`: a batch of 12345 orders, all or nothing.
+
+The orders are received as --user (default: the hotline platform's service account made by
+`gridgov hotline-account`)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Path of the .xlsx file.")
-        parser.add_argument("--user", required=True, help="Username of the staff account the orders are received as.")
+        parser.add_argument(
+            "--user", default="hotline12345", help="Username of the staff account the orders are received as (default: hotline12345)."
+        )
 
     def handle(self, *args, **options):
         user = User.objects.filter(username=options["user"]).first()
