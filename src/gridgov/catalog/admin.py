@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category
+from .models import Category, HolidayOverride
 
 
 class LevelFilter(admin.SimpleListFilter):
@@ -96,3 +96,13 @@ class CategoryAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.filter(parent__isnull=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(admin.ModelAdmin):
+    """Days set by hand before the chinese_calendar package (a new year's 放假安排, local days)."""
+
+    list_display = ["date", "is_workday", "name", "changed_at"]
+    list_filter = ["is_workday"]
+    search_fields = ["name"]
+    date_hierarchy = "date"

@@ -106,3 +106,25 @@ class Category(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+
+class HolidayOverride(models.Model):
+    """One day whose status an administrator sets by hand: consulted before the
+    chinese_calendar package (gridgov.catalog.worktime), e.g. for a year the package does
+    not know yet, or a local rest day. Changes reach every clock computed afterwards."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(
+        _("working day"), default=False, help_text=_("Ticked: a working day (e.g. a make-up Saturday); else a rest day.")
+    )
+    name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("E.g. 春节 or 国庆调休."))
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("holiday override")
+        verbose_name_plural = _("holiday overrides")
+        ordering = ["date"]
+
+    def __str__(self):
+        kind = _("working day") if self.is_workday else _("rest day")
+        return f"{self.date:%Y-%m-%d} {kind} {self.name}".rstrip()

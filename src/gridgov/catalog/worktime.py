@@ -6,11 +6,21 @@ Office time
     08:30-12:00 and 13:30-17:30.
 
 Working days
-    The official calendar of the ``chinese_calendar`` package (法定节假日 and 调休 make-up
-    workdays, such as a Saturday that is a workday). For years outside the package's data
-    (it is updated once a year when the State Council publishes the next year's holidays)
-    the fallback is plain Monday-Friday; upgrading the package fixes those years without
-    any change here. Dates outside ``FIRST_DAY``..``LAST_DAY`` raise ``ValueError``.
+    First the administrators' ``HolidayOverride`` days (admin: 节假日调整), then the official
+    calendar of the ``chinese_calendar`` package (法定节假日 and 调休 make-up workdays, such as
+    a Saturday that is a workday). For years outside the package's data (it is updated once
+    a year when the State Council publishes the next year's holidays; 2004-2026 at the time
+    of writing) Monday-Friday are workdays and weekends rest days, plus the overrides: enter
+    the new year's 放假安排 as overrides, or upgrade the package. The first use of such a
+    date is logged once per process. Dates outside ``FIRST_DAY``..``LAST_DAY`` raise
+    ``ValueError``.
+
+    Overrides are read on first use in a process and again after any HolidayOverride
+    save/delete in this process (at once and at commit); other processes read them again
+    after ``OVERRIDES_TTL`` seconds, at their next use outside a transaction (inside one,
+    deadlines keep one calendar and no query is added to the transaction). Without
+    database access (before migrating, in tests that use no database) the package
+    calendar is used alone.
 
 Units
     ``working_hours``: only office time counts.
@@ -30,6 +40,8 @@ Inputs must be timezone-aware; results are aware datetimes in ``settings.TIME_ZO
 """
 
 import datetime as dt
+import logging
+import time
 from array import array
 from decimal import Decimal
 from functools import cache
@@ -40,9 +52,13 @@ import chinese_calendar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import TimeUnit
+from .models import HolidayOverride, TimeUnit
+
+logger = logging.getLogger(__name__)
 
 FIRST_DAY = dt.date(1970, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
@@ -52,9 +68,13 @@ _US_PER_HOUR = 3600 * _US_PER_SECOND
 _UTC = dt.timezone.utc
 
 
+OVERRIDES_TTL = 300.0  # seconds before another process's override edits are read
+
+
 def official_workday(day):
-    """Workday per the official calendar; Monday-Friday outside the package's data years."""
-    return _is_workday_ordinal(day.toordinal(), *_official_exceptions())
+    """Workday per the overrides, then the official calendar; Monday-Friday outside the
+    package's data years."""
+    return work_calendar().is_workday(day)
 
 
 @cache
@@ -104,9 +124,11 @@ def _parse_clock(text):
 
 
 class WorkCalendar:
-    """Office intervals plus the workday table between FIRST_DAY and LAST_DAY."""
+    """Office intervals plus the workday table between FIRST_DAY and LAST_DAY.
 
-    def __init__(self, office_hours, time_zone):
+    `overrides`: {date: is_workday}, consulted before the package's data."""
+
+    def __init__(self, office_hours, time_zone, overrides=None):
         self.intervals = _parse_office_hours(office_hours)
         self.day_length = sum(end - start for start, end in self.intervals)  # microseconds
         self.tz = ZoneInfo(time_zone)
@@ -115,8 +137,16 @@ class WorkCalendar:
         # rank[i]: workdays strictly before day i; workdays[k]: day index of the k-th workday.
         exceptions = _official_exceptions()
         flags = [_is_workday_ordinal(self.first_ordinal + index, *exceptions) for index in range(day_count)]
+        for day, is_workday in (overrides or {}).items():
+            if FIRST_DAY <= day <= LAST_DAY:
+                flags[day.toordinal() - self.first_ordinal] = bool(is_workday)
         self.rank = array("q", accumulate(flags, initial=0))
         self.workdays = array("q", compress(range(day_count), flags))
+        first_year, last_year = calendar_data_years()
+        self.data_indexes = range(
+            dt.date(first_year, 1, 1).toordinal() - self.first_ordinal,
+            dt.date(last_year, 12, 31).toordinal() - self.first_ordinal + 1,
+        )
 
     # -- instant <-> working clock ------------------------------------------------------
     def to_local(self, moment):
@@ -128,7 +158,13 @@ class WorkCalendar:
         index = day.toordinal() - self.first_ordinal
         if not 0 <= index < len(self.rank) - 1:
             raise ValueError(f"{day} is outside the supported calendar {FIRST_DAY}..{LAST_DAY}")
+        if index not in self.data_indexes:
+            _note_beyond_package_data(day)
         return index
+
+    def is_workday(self, day):
+        index = self._day_index(day)
+        return self.rank[index + 1] > self.rank[index]
 
     def reading(self, moment):
         """Office microseconds from FIRST_DAY 00:00 to `moment`."""
@@ -185,15 +221,82 @@ def _time_of_day_us(local):
     return ((local.hour * 60 + local.minute) * 60 + local.second) * _US_PER_SECOND + local.microsecond
 
 
+_beyond_data_logged = False
+
+
+def _note_beyond_package_data(day):
+    global _beyond_data_logged
+    if not _beyond_data_logged:
+        _beyond_data_logged = True
+        first, last = calendar_data_years()
+        logger.warning(
+            "chinese_calendar has holiday data for %s-%s only; %s and other days outside it count "
+            "Monday-Friday as workdays plus the holiday overrides (admin). Add the year's overrides "
+            "or upgrade chinese_calendar.", first, last, day,
+        )
+
+
+class _Overrides:
+    """The HolidayOverride days as {date: is_workday}, read at most every OVERRIDES_TTL s."""
+
+    def __init__(self):
+        self.days = {}
+        self.loaded = False
+        self.expires = 0.0
+
+    def current(self):
+        if self.loaded and (time.monotonic() < self.expires or connection.in_atomic_block):
+            return self.days
+        self.loaded, self.expires = True, time.monotonic() + OVERRIDES_TTL
+        days = self._read(self.days)
+        if days != self.days:
+            self.days = days
+        return self.days
+
+    @staticmethod
+    def _read(previous):
+        try:
+            return dict(HolidayOverride.objects.order_by().values_list("date", "is_workday"))
+        except (DatabaseError, RuntimeError):
+            # No table yet (before migrating) or no database access (tests without one).
+            return previous
+
+    def forget(self, **kwargs):
+        self.loaded = False
+
+    def replace(self, days):
+        self.days, self.loaded, self.expires = dict(days), True, time.monotonic() + OVERRIDES_TTL
+
+
+_overrides = _Overrides()
 _calendar = None
 
 
 def work_calendar():
-    """The calendar for the current settings (rebuilt when tests override them)."""
+    """The calendar for the current settings and overrides (rebuilt when they change)."""
     global _calendar
-    if _calendar is None:
-        _calendar = WorkCalendar(settings.GRIDGOV_OFFICE_HOURS, settings.TIME_ZONE)
+    overrides = _overrides.current()
+    if _calendar is None or _calendar.overrides is not overrides:
+        _calendar = WorkCalendar(settings.GRIDGOV_OFFICE_HOURS, settings.TIME_ZONE, overrides)
+        _calendar.overrides = overrides
     return _calendar
+
+
+def replace_overrides(days):
+    """Use `days` ({date: is_workday}) as the overrides without reading them (tests that
+    rolled their overrides back restore the committed state with this)."""
+    _overrides.replace(days)
+
+
+def forget_overrides(**kwargs):
+    """Read the overrides again on the next use (after a save/delete, and once committed)."""
+    _overrides.forget()
+    if kwargs.get("sender") is not None:
+        transaction.on_commit(_overrides.forget)
+
+
+post_save.connect(forget_overrides, sender=HolidayOverride, dispatch_uid="worktime_overrides_saved")
+post_delete.connect(forget_overrides, sender=HolidayOverride, dispatch_uid="worktime_overrides_deleted")
 
 
 @receiver(setting_changed)
