@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from gridgov.screen.models import LiveEvent
@@ -55,17 +54,28 @@ def test_sweep_marks_silent_cameras_offline_and_publishes(region_tree):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_moves_screen_cameras_with_their_rows(region_tree):
-    """Roll back to before the move, add an old-style camera, migrate forward: it is kept."""
-    executor = MigrationExecutor(connection)
-    before = [("screen", "0001_initial"), ("video", "0001_initial")]
-    executor.migrate(before)
-    old_apps = executor.loader.project_state(before).apps
+    """The data migration copies old screen cameras (ids, status, grid) into video.Camera.
+
+    Runs copy_forward against a re-created old table instead of unapplying migrations, so
+    later migrations of other apps need not be reversible."""
+    import importlib
+
+    from django.db.migrations.loader import MigrationLoader
+
+    move = importlib.import_module("gridgov.video.migrations.0002_copy_screen_cameras")
+    state = MigrationLoader(connection).project_state([("video", "0001_initial"), ("screen", "0001_initial")])
+    old_apps = state.apps
     OldCamera = old_apps.get_model("screen", "Camera")
-    grid = old_apps.get_model("geo", "Region").objects.get(code=region_tree["grid21"].code)
-    OldCamera.objects.create(id=77, code="OLD-1", name="老摄像头", lon=117.025, lat=36.69, grid=grid, online=False)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with connection.schema_editor() as editor:
+        editor.create_model(OldCamera)
+    try:
+        grid = old_apps.get_model("geo", "Region").objects.get(code=region_tree["grid21"].code)
+        OldCamera.objects.create(id=77, code="OLD-1", name="老摄像头", lon=117.025, lat=36.69, grid=grid, online=False)
+        with connection.schema_editor() as editor:
+            move.copy_forward(old_apps, editor)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(OldCamera)
     moved = Camera.objects.get(code="OLD-1")
     assert (moved.pk, moved.status, moved.region_code, moved.grid_id) == (77, "offline", grid.code, grid.pk)
     assert moved.h3
