@@ -14,6 +14,7 @@ the redelivered message finishes the job.
 import datetime as dt
 import hashlib
 import logging
+import time
 import urllib.error
 import urllib.request
 
@@ -54,6 +55,7 @@ def ingest(incoming, *, now=None, fetch_snapshots=True):
         try:
             alarm = open_case_for_alarm(alarm, snapshot=snapshot, now=now)
         except DomainError as exc:
+            _account_cache["user"] = None  # the account may be fixed (scope) before the retry
             # The alarm is stored (pending); a refused case (e.g. the intake account has no
             # scope yet) must not block the queue. retry_pending_cases() tries again.
             log.error("alarm %s: the case was refused (%s); it stays pending", alarm.pk, exc)
@@ -67,6 +69,7 @@ def retry_pending_cases(*, limit=500):
         try:
             opened += open_case_for_alarm(alarm).status == AlarmStatus.CASE_OPENED
         except DomainError as exc:
+            _account_cache["user"] = None
             log.error("alarm %s: the case was refused again (%s)", alarm.pk, exc)
             break
     return opened
@@ -183,8 +186,22 @@ def decide(alarm, now):
     alarm.status = AlarmStatus.PENDING if rule and rule.action == RuleAction.OPEN_CASE else AlarmStatus.LOGGED
 
 
+_rules_cache = {"at": -1e9, "rules": []}
+RULES_TTL = 10.0  # seconds: other processes see an edited rule within this time
+
+
 def active_rules():
-    return list(AlarmRule.objects.filter(is_active=True).select_related("category").order_by("order", "id"))
+    """The active rules, cached per process: read once per alarm they were the biggest
+    repeated query of the ingest loop. A save in this process clears the cache at once."""
+    now = time.monotonic()
+    if now - _rules_cache["at"] > RULES_TTL:
+        _rules_cache["rules"] = list(AlarmRule.objects.filter(is_active=True).select_related("category").order_by("order", "id"))
+        _rules_cache["at"] = now
+    return _rules_cache["rules"]
+
+
+def clear_rules_cache(**kwargs):
+    _rules_cache["at"] = -1e9
 
 
 def flooded(alarm):
@@ -301,10 +318,21 @@ def frigate_base_url(source):
     return configured or video_settings.value("frigate_url")
 
 
-def ingest_account():
-    """The account that registers cases from alarms: an intake clerk over the whole tree.
+_account_cache = {"at": -1e9, "user": None}
 
-    Created on demand without a usable password (nobody signs in with it)."""
+
+def ingest_account():
+    """The account that registers cases from alarms (cached per process for a minute)."""
+    now = time.monotonic()
+    if _account_cache["user"] is None or now - _account_cache["at"] > 60:
+        _account_cache["user"] = load_ingest_account()
+        _account_cache["at"] = now
+    return _account_cache["user"]
+
+
+def load_ingest_account():
+    """An intake clerk over the whole tree, created on demand without a usable password
+    (nobody signs in with it)."""
     User = get_user_model()
     username = video_settings.value("ingest_username")
     root = Region.objects.filter(parent__isnull=True).order_by(Length("code"), "code").first()

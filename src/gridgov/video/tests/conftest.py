@@ -9,6 +9,18 @@ from gridgov.catalog.models import Category, Priority, TimeUnit
 from gridgov.video.models import AlarmRule, Camera, CameraStatus, RuleAction
 
 
+@pytest.fixture(autouse=True)
+def _fresh_video_caches():
+    """Per-process caches (rules, intake account) must not outlive a rolled-back test."""
+    from gridgov.video import alarms
+
+    alarms.clear_rules_cache()
+    alarms._account_cache["user"] = None
+    yield
+    alarms.clear_rules_cache()
+    alarms._account_cache["user"] = None
+
+
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
