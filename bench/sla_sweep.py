@@ -10,8 +10,9 @@ warning band, 30% overdue. (Warning and due times are set by wall-clock arithmet
 for speed of setup; the sweep's work is the same.) Staff: 5 handlers in the one department,
 3 dispatchers, 2 shift leads, 1 subdistrict leader.
 
-Scenarios, one pass each:
-- catch-up: the first pass after a long stop (every due threshold of every clock fires);
+Scenarios:
+- catch-up: the passes after a long stop (every due threshold of every clock fires, at most
+  GRIDGOV_SUPERVISION["max_warnings_per_pass"] per pass, the next pass at once);
 - steady: the next pass right after (nothing new is due: the usual pass);
 - one minute later: the clocks that crossed a threshold in that minute.
 Baseline, same run: a bare COUNT(*) of the running clocks past their warning point (the
@@ -105,8 +106,19 @@ def main():
         baseline(now)  # warm the cache
 
         rows = []
-        for label, at in [("catch-up (first pass after a stop)", now), ("steady (next pass, nothing new)", now),
-                          ("one minute later", now + dt.timedelta(minutes=1))]:
+        # Catch-up: passes one after another (as the task re-enqueues itself) until drained.
+        base_wall = min(timed(lambda: baseline(now))[0] for _ in range(3))
+        catch_up = []
+        while True:
+            wall, cpu, result = timed(lambda: run_sweep(now=now))
+            catch_up.append((wall, cpu, result))
+            if not result["more"]:
+                break
+        for index, (wall, cpu, result) in enumerate(catch_up, start=1):
+            rows.append((f"catch-up pass {index} of {len(catch_up)}", wall, cpu, base_wall, result))
+        total_wall = sum(row[0] for row in catch_up)
+        print(f"catch-up after a stop: {len(catch_up)} passes, {total_wall / 1000:.1f} s in all")
+        for label, at in [("steady (next pass, nothing new)", now), ("one minute later", now + dt.timedelta(minutes=1))]:
             base_wall, _base_cpu, _count = min((timed(lambda: baseline(at)) for _ in range(3)), key=lambda r: r[0])
             wall, cpu, result = timed(lambda: run_sweep(now=at))
             rows.append((label, wall, cpu, base_wall, result))

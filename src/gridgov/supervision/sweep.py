@@ -38,12 +38,20 @@ ESCALATE_AT = 100
 BATCH = 2000
 
 
-def run_sweep(now=None):
-    """One pass; returns counts {"warnings", "notifications", "late_check_ins", "overdue_orders"}."""
+def run_sweep(now=None, *, budget=None):
+    """One pass; returns counts {"warnings", "notifications", "late_check_ins",
+    "overdue_orders", "more"}.
+
+    At most `budget` warnings (default GRIDGOV_SUPERVISION["max_warnings_per_pass"]) fire in
+    one pass, the most urgent deadlines first, so a pass after a long stop stays short and
+    does not hold the write lock for long; "more" tells the caller to run another pass at
+    once (the sla_sweep task enqueues it).
+    """
     now = now or timezone.now()
+    budget = budget or setting("max_warnings_per_pass")
     token = uuid.uuid4().hex
     with transaction.atomic():
-        inserted = _fire_thresholds(now, token)
+        inserted = _fire_thresholds(now, token, budget)
         sent = _notify_fired(token, now) if inserted else 0
         late, late_sent = _mark_late_check_ins(now)
         overdue, overdue_sent = _mark_overdue_orders(now)
@@ -52,6 +60,7 @@ def run_sweep(now=None):
         "notifications": sent + late_sent + overdue_sent,
         "late_check_ins": late,
         "overdue_orders": overdue,
+        "more": inserted >= budget,
     }
     logger.info("sla sweep: %s", result)
     return result
@@ -67,8 +76,9 @@ def _db_time(moment):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _insert_select(threshold, where, params, now, token):
-    """Insert a FiredWarning for every running clock matching `where` (set-based)."""
+def _insert_select(threshold, where, params, now, token, limit):
+    """Insert a FiredWarning for the running clocks matching `where` (set-based), at most
+    `limit`, earliest deadline first."""
     warning = FiredWarning._meta.db_table
     clock = CaseClock._meta.db_table
     sql = (
@@ -78,38 +88,42 @@ def _insert_select(threshold, where, params, now, token):
         # Skip what already fired (an anti-join on the unique index); ON CONFLICT still
         # settles a race with another worker's pass.
         f"AND NOT EXISTS (SELECT 1 FROM {warning} w WHERE w.case_id = c.case_id AND w.clock_id = c.id AND w.threshold = %s) "
+        "ORDER BY c.due_at, c.id LIMIT %s "
         "ON CONFLICT DO NOTHING"
     )
+    if limit <= 0:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [threshold, _db_time(now), token, *params, threshold])
+        cursor.execute(sql, [threshold, _db_time(now), token, *params, threshold, limit])
         return max(cursor.rowcount, 0)
 
 
-def _insert_ids(threshold, clock_ids, now, token):
+def _insert_ids(threshold, clock_ids, now, token, limit):
     total = 0
-    for start in range(0, len(clock_ids), BATCH):
-        chunk = clock_ids[start:start + BATCH]
+    for start in range(0, min(len(clock_ids), limit), BATCH):
+        chunk = clock_ids[start:min(start + BATCH, limit)]
         marks = ", ".join(["%s"] * len(chunk))
-        total += _insert_select(threshold, f"c.id IN ({marks})", chunk, now, token)
+        total += _insert_select(threshold, f"c.id IN ({marks})", chunk, now, token, len(chunk))
     return total
 
 
-def _fire_thresholds(now, token):
+def _fire_thresholds(now, token, budget):
     thresholds, second = _thresholds()
     at = _db_time(now)
     inserted = 0
     for threshold in thresholds:
         if threshold <= 70:
-            inserted += _insert_select(threshold, "c.warn_at <= %s", [at], now, token)
+            inserted += _insert_select(threshold, "c.warn_at <= %s", [at], now, token, budget - inserted)
         elif threshold >= 100:
-            inserted += _insert_select(threshold, "c.due_at <= %s", [at], now, token)
+            inserted += _insert_select(threshold, "c.due_at <= %s", [at], now, token, budget - inserted)
         else:
             # Past the deadline every intermediate threshold has passed; in the warning band
             # compute the office-time point of each clock not yet warned at this threshold.
-            inserted += _insert_select(threshold, "c.due_at <= %s", [at], now, token)
-            inserted += _insert_ids(threshold, _band_clocks_past(threshold, now), now, token)
-    if second:
-        inserted += _insert_ids(second, _clocks_past_second(second, now), now, token)
+            inserted += _insert_select(threshold, "c.due_at <= %s", [at], now, token, budget - inserted)
+            if inserted < budget:
+                inserted += _insert_ids(threshold, _band_clocks_past(threshold, now), now, token, budget - inserted)
+    if second and inserted < budget:
+        inserted += _insert_ids(second, _clocks_past_second(second, now), now, token, budget - inserted)
     return inserted
 
 

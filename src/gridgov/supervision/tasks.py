@@ -7,5 +7,9 @@ from .sweep import run_sweep
 
 @task()
 def sla_sweep():
-    """One pass of the SLA sweep (idempotent; see sweep.py)."""
-    return run_sweep()
+    """One pass of the SLA sweep (idempotent; see sweep.py); a backlog larger than one
+    pass's budget is drained by the next pass, enqueued at once."""
+    result = run_sweep()
+    if result["more"]:
+        sla_sweep.enqueue()
+    return result

@@ -107,3 +107,18 @@ def test_one_worker_claims_each_slot(db):
     assert scheduler.claim(slot, "worker-a") is True
     assert scheduler.claim(slot, "worker-b") is False
     assert scheduler.claim(slot + 1, "worker-b") is True
+
+
+def test_a_backlog_drains_over_passes_within_the_budget(flow, staff):
+    cases = [flow.to("dispatched", at=MONDAY_9 - dt.timedelta(minutes=2)) for _ in range(3)]
+    now = MONDAY_9 + dt.timedelta(minutes=90)  # each case: sign 70/90/100 due -> 9 warnings
+    passes = []
+    while True:
+        result = run_sweep(now=now, budget=4)
+        passes.append(result["warnings"])
+        if not result["more"]:
+            break
+    assert passes == [4, 4, 1]
+    assert sum(len(fired(case)) for case in cases) == 9
+    assert all(fired(case) == [("sign", 70), ("sign", 90), ("sign", 100)] for case in cases)
+    assert run_sweep(now=now, budget=4) == {"warnings": 0, "notifications": 0, "late_check_ins": 0, "overdue_orders": 0, "more": False}
