@@ -607,6 +607,8 @@
     on("alarm", (data) => onCase(data, true));
     on("position", onPosition);
     on("camera", onCamera);
+    // Camera AI / sensor alarms as they arrive (gridgov.video); dismissals are not news.
+    on("video_alarm", (a) => { if (a.status !== "dismissed") addTicker(T.alarm, `${a.camera || a.origin} ${a.label}`, true); });
     on("reauth", () => reconnectSoon(0));
   }
 
