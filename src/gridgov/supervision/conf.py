@@ -7,7 +7,7 @@ GRIDGOV_SUPERVISION = {
     "sweep_seconds": 60,             # `gridgov worker`: how often the SLA sweep runs
     "thresholds": (70, 90, 100),     # percent of a clock's allowed time that notify the owner
     "second_escalation": 200,        # percent (wall time) at which subdistrict leaders are told
-    "max_warnings_per_pass": 20000,  # a longer backlog drains in further passes, one after another
+    "max_warnings_per_pass": 10000,  # a longer backlog drains in further passes, one after another
 }
 GRIDGOV_NOTIFY_CHANNELS = ["gridgov.supervision.channels.LoggingChannel"]  # plus SmsChannel, WeComChannel
 """
@@ -21,7 +21,7 @@ DEFAULTS = {
     "sweep_seconds": 60,
     "thresholds": (70, 90, 100),
     "second_escalation": 200,
-    "max_warnings_per_pass": 20000,
+    "max_warnings_per_pass": 10000,
 }
 
 
