@@ -117,16 +117,32 @@ def estates(window, scope_code):
     return [{"estate": int(row["value"]), "n": row["n"], "rated": row["rated"], "satisfied": row["satisfied"]} for row in rows]
 
 
+MODULE_COUNTERS = ("cases", "open", "closed", "rated", "satisfied")
+
+
 def category_module(window, scope_code, category_ids):
-    rows = window_rows(Dimension.CATEGORY, window, scope_code).filter(value__in=[str(pk) for pk in category_ids])
-    totals = sums(rows, "cases", "open", "closed", "rated", "satisfied")
-    by_type = rows.values("value").annotate(n=Sum("cases")).filter(n__gt=0).order_by("-n", "value")[:8]
-    names = dict(Category.objects.filter(id__in=[int(row["value"]) for row in by_type]).values_list("id", "name"))
-    by_community = (
-        rows.values("community").annotate(n=Sum("cases"), rated=Sum("rated"), satisfied=Sum("satisfied")).filter(n__gt=0).order_by()
+    """Totals, 小类 ranking and communities of a panel from one pass over its counts."""
+    rows = (
+        window_rows(Dimension.CATEGORY, window, scope_code)
+        .filter(value__in=[str(pk) for pk in category_ids])
+        .values("value", "community")
+        .annotate(**{name: Sum(name) for name in MODULE_COUNTERS})
+        .order_by()
     )
+    totals = dict.fromkeys(MODULE_COUNTERS, 0)
+    by_value, by_community = {}, {}
+    for row in rows:
+        for name in MODULE_COUNTERS:
+            totals[name] += row[name]
+        by_value[row["value"]] = by_value.get(row["value"], 0) + row["cases"]
+        place = by_community.setdefault(row["community"], {"community": row["community"], "n": 0, "rated": 0, "satisfied": 0})
+        place["n"] += row["cases"]
+        place["rated"] += row["rated"]
+        place["satisfied"] += row["satisfied"]
+    top = sorted(((n, value) for value, n in by_value.items() if n > 0), key=lambda item: (-item[0], item[1]))[:8]
+    names = dict(Category.objects.filter(id__in=[int(value) for _n, value in top]).values_list("id", "name"))
     return {
         "totals": {"total": totals["cases"], **{k: totals[k] for k in ("open", "closed", "rated", "satisfied")}},
-        "by_type": [{"name": names.get(int(row["value"]), ""), "value": row["n"]} for row in by_type],
-        "by_community": list(by_community),
+        "by_type": [{"name": names.get(int(value), ""), "value": n} for n, value in top],
+        "by_community": [place for place in by_community.values() if place["n"] > 0],
     }
