@@ -59,6 +59,7 @@ def camera_list(request):
         "page": page,
         "sort": sort,
         "query": query_without(request, "sort", "page"),
+        "page_query": query_without(request, "page"),
         "export_query": query_without(request, "page"),
         "points": points,
         "map_config": {"tileUrl": settings.GRIDGOV_MAP_TILE_URL},
@@ -89,13 +90,7 @@ def camera_export(request):
             camera.code, camera.name, camera.lon, camera.lat, camera.grid.name if camera.grid_id else "",
             camera.region_code, camera.vendor, masked_stream_url(camera.stream_url), camera.get_status_display(), seen,
         ])
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return FileResponse(
-        output, as_attachment=True, filename=f"cameras-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(workbook, f"cameras-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
 
 
 @login_required
@@ -137,18 +132,67 @@ def camera_stream(request, pk):
     return render(request, "video/_stream.html", {"url": url})
 
 
+ALARM_SORTS = ["-started_at", "started_at", "status", "-status", "source", "-source"]
+
+
+def filtered_alarms(request):
+    filterset = AlarmFilterSet(request.GET, queryset=Alarm.objects.restrict(request.user, "view").select_related("camera", "case"))
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    sort = request.GET.get("sort", "-started_at")
+    sort = sort if sort in ALARM_SORTS else "-started_at"
+    return filterset, queryset.order_by(sort, "-id"), sort
+
+
 @login_required
 @require_GET
 def alarm_list(request):
-    filterset = AlarmFilterSet(request.GET, queryset=Alarm.objects.restrict(request.user, "view").select_related("camera", "case"))
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page = Paginator(queryset.order_by("-started_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    filterset, queryset, sort = filtered_alarms(request)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "video/alarm_list.html", {
         "filterset": filterset,
         "page": page,
+        "sort": sort,
+        "query": query_without(request, "sort", "page"),
+        "page_query": query_without(request, "page"),
+        "export_query": query_without(request, "page"),
         "may_dismiss": allowed(request.user, "alarm.dismiss"),
         "dismissed": AlarmStatus.DISMISSED,
     })
+
+
+ALARM_EXPORT_HEADERS = [
+    gettext_noop("Time"), gettext_noop("Source"), gettext_noop("Camera or device"), gettext_noop("Event id"),
+    gettext_noop("Label"), gettext_noop("Zones"), gettext_noop("Value"), gettext_noop("Threshold"),
+    gettext_noop("Region code"), gettext_noop("Status"), gettext_noop("Case"),
+]
+
+
+@login_required
+@require_GET
+def alarm_export(request):
+    """The current alarm filter as .xlsx (in the user's scope)."""
+    _filterset, queryset, _sort = filtered_alarms(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Alarms"))
+    sheet.append([_(header) for header in ALARM_EXPORT_HEADERS])
+    for alarm in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
+        sheet.append([
+            timezone.localtime(alarm.started_at).replace(tzinfo=None), alarm.source,
+            alarm.camera.name if alarm.camera_id else alarm.origin, alarm.external_id, alarm.label,
+            ", ".join(alarm.zones), alarm.value, alarm.threshold, alarm.region_code, alarm.get_status_display(),
+            alarm.case.number if alarm.case_id else "",
+        ])
+    return xlsx_response(workbook, f"alarms-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
+
+
+def xlsx_response(workbook, filename):
+    output = tempfile.TemporaryFile(suffix=".xlsx")
+    workbook.save(output)
+    output.seek(0)
+    return FileResponse(
+        output, as_attachment=True, filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @login_required

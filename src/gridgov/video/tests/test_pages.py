@@ -104,3 +104,14 @@ class TestAlarmPage:
         response = client.post(f"/video/alarms/{alarm.pk}/dismiss/", {"reason": "误报"})
         assert response.status_code == 302
         assert Alarm.objects.get().status == AlarmStatus.DISMISSED
+
+
+def test_alarm_export_and_sort_keep_the_filter(client, signed_in, cameras, region_tree):
+    ingest(parse_frigate_event(frigate_event(event_id="a", label="person")))
+    ingest(parse_frigate_event(frigate_event(event_id="b", label="car", camera="back_yard")))
+    signed_in([Role.INTAKE_CLERK], scope=region_tree["community1"])
+    response = client.get("/video/alarms/export/", {"sort": "status"})
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][0] == "时间" and [(row[2], row[4]) for row in rows[1:]] == [("象霞社区东门", "person")]
+    page = client.get("/video/alarms/", {"label": "person", "sort": "-status"}).content.decode()
+    assert "?label=person&sort=status" in page
