@@ -236,3 +236,13 @@ def test_command_generates_as_the_named_account(people, inspector_rules):
     assert "2 sheets computed" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("assessment-sheets", "--month", "2026-10", "--as", people.inspector.username)
+
+
+def test_defaults_are_shipped_for_inspectors_and_leads(db):
+    rules = AssessmentRule.objects.filter(is_active=True)
+    for role in (Role.GRID_INSPECTOR, Role.GRID_LEAD):
+        mine = rules.filter(role=role)
+        assert mine.count() == 5
+        assert sum(rule.points * rule.weight for rule in mine) == 100
+        for rule in mine:
+            rule.full_clean()
