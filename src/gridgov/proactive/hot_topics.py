@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.assessment.months import add_months, month_start, next_month, parse_month
+from gridgov.cases.models import Channel
 from gridgov.catalog.models import Category
 from gridgov.core.errors import ValidationFailed
 from gridgov.geo.models import Region
@@ -111,7 +112,12 @@ def build_report(cases, month, *, months=DEFAULT_MONTHS, top=DEFAULT_TOP):
         month=month, months=months, start=month_start(first), end=month_start(next_month(month)),
         previous_start=month_start(add_months(first, -months)),
     )
-    window = cases.filter(created_at__gte=report.previous_start, created_at__lt=report.end).order_by()
+    # The cases opened in response (主动发现) are the answer to a hot topic, not demand.
+    window = (
+        cases.filter(created_at__gte=report.previous_start, created_at__lt=report.end)
+        .exclude(channel=Channel.PROACTIVE)
+        .order_by()
+    )
     month_keys = [add_months(first, offset - months) for offset in range(2 * months)]
     per_category = _monthly_counts(window, month_keys)
     _categories_and_totals(report, per_category, top)

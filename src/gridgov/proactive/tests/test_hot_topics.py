@@ -1,12 +1,14 @@
 """Ranking and trend of the hot-topics report against the hand-counted HISTORY."""
 
+import datetime as dt
+
 import pytest
 
 from gridgov.cases.models import Case
 from gridgov.core.errors import ValidationFailed
 from gridgov.proactive.hot_topics import build_report, cell_feature
 
-from .conftest import P1, P2, P3, cell
+from .conftest import P1, P2, P3, SHANGHAI, cell
 
 
 def report_for(user, **kwargs):
@@ -127,3 +129,14 @@ def test_report_for_a_user_is_cached_per_scope(history, crew, django_assert_num_
     assert (again.total_current, again.computed_at) == (first.total_current, first.computed_at)
     assert report_for(crew.far_secretary, "2026-10", months=2).total_current == 3  # another scope, its own report
     assert report_for(crew.leader, "2026-10", months=2, query="停放").total_current == 4
+
+
+def test_proactive_cases_do_not_count_as_demand(history, crew, kinds):
+    from gridgov.proactive.services import open_proactive_case
+
+    before = report_for(crew.leader)
+    october_28 = dt.datetime(2026, 10, 28, 10, tzinfo=SHANGHAI)
+    open_proactive_case(crew.dispatcher, month="2026-10", category=kinds.garbage, h3_cell=cell(P1), at=october_28)
+    after = report_for(crew.leader)
+    assert (after.total_current, after.topics[0].current) == (before.total_current, before.topics[0].current) == (10, 4)
+
