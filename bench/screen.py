@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TMP = Path(tempfile.mkdtemp(prefix="gridgov-bench-screen-"))
-os.environ.setdefault("GRIDGOV_VAR", str(TMP))
+if "GRIDGOV_VAR" not in os.environ:
+    os.environ["GRIDGOV_VAR"] = tempfile.mkdtemp(prefix="gridgov-bench-screen-")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
 os.environ.setdefault("AXES_ENABLED", "0")
 sys.path.insert(0, str(ROOT / "src"))
