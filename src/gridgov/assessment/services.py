@@ -4,7 +4,7 @@
   (regeneration replaces the computed lines, keeps manual items; locked sheets stay as they are)
 - add_manual_item: points added or deducted by hand, with a reason
 - lock_sheet: the community secretary confirms a sheet; nothing changes it afterwards
-- record_meeting: a 例会 or 网格学堂 session with its attendance
+- record_meeting: a 例会 or 网格学堂 session with its attendance; amend_meeting corrects it
 """
 
 import datetime as dt
@@ -223,6 +223,29 @@ def record_meeting(actor, *, kind, region, date, topic, minutes="", attendance=N
             raise
         return existing, False
     return meeting, True
+
+
+def amend_meeting(meeting, actor, *, topic, minutes="", attendance=None, at=None):
+    """Correct a recorded meeting: topic, minutes (often written up afterwards) and the whole
+    attendance list. Sheets computed before keep their figures until they are recomputed."""
+    require(actor, "grid_meeting.record")
+    topic = clean_text(topic, "topic", max_length=200, required=True, multiline=False)
+    minutes = clean_text(minutes, "minutes", max_length=20000)
+    with transaction.atomic():
+        pk = getattr(meeting, "pk", meeting)
+        locked = Meeting.objects.select_for_update().filter(pk=pk).select_related("region").first()
+        if locked is None:
+            raise NotFound(_("No such meeting."), code="meeting_not_found")
+        require(actor, "region.view", locked.region)
+        roster = _attendance(locked.region, attendance or {})
+        locked.topic, locked.minutes = topic, minutes
+        locked.amended_by, locked.amended_at = actor, at or timezone.now()
+        locked.save(update_fields=["topic", "minutes", "amended_by", "amended_at"])
+        locked.attendance.all().delete()
+        Attendance.objects.bulk_create(
+            Attendance(meeting=locked, user_id=user_id, status=status) for user_id, status in roster
+        )
+    return locked
 
 
 def _meeting_fields(actor, kind, region, date, topic, minutes):

@@ -224,7 +224,47 @@ def meeting_list(request):
 def meeting_detail(request, pk):
     meeting = get_object_or_404(Meeting.objects.restrict(request.user, "view").distinct(), pk=pk)
     attendance = meeting.attendance.select_related("user").order_by("status", "user__display_name")
-    return render(request, "assessment/meeting_detail.html", {"meeting": meeting, "attendance": attendance})
+    context = {"meeting": meeting, "attendance": attendance, "can_record": allowed(request.user, "grid_meeting.record")}
+    return render(request, "assessment/meeting_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, pk):
+    """Correct a meeting: topic, minutes and attendance (kind, place and date stay)."""
+    if not allowed(request.user, "grid_meeting.record"):
+        return HttpResponseForbidden(_("Your role may not record meetings."))
+    meeting = get_object_or_404(Meeting.objects.restrict(request.user, "view").distinct(), pk=pk)
+    roster = _roster(request.user)
+    errors = {}
+    marked = dict(meeting.attendance.values_list("user_id", "status"))
+    values = {"topic": meeting.topic, "minutes": meeting.minutes}
+    if request.method == "POST":
+        values = request.POST
+        marked = _marked(request, roster)
+        try:
+            services.amend_meeting(
+                meeting, request.user, topic=values.get("topic"), minutes=values.get("minutes", ""), attendance=marked
+            )
+        except DomainError as error:
+            errors = {name: [str(m) for m in msgs] for name, msgs in error.fields.items()}
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The meeting was updated."))
+            return redirect("assessment:meeting", pk=meeting.pk)
+    for person in roster:
+        person.marked = marked.get(person.pk, "")
+    context = {"meeting": meeting, "roster": roster, "statuses": AttendanceStatus.choices, "values": values, "errors": errors}
+    return render(request, "assessment/meeting_edit.html", context, status=400 if errors else 200)
+
+
+def _marked(request, roster):
+    """{staff id: status} from the form's att_<id> selects (empty: not invited)."""
+    return {
+        person.pk: request.POST[f"att_{person.pk}"]
+        for person in roster
+        if request.POST.get(f"att_{person.pk}") in AttendanceStatus.values
+    }
 
 
 def _roster(user):
@@ -247,11 +287,7 @@ def meeting_new(request):
     errors, values = {}, {"kind": MeetingKind.WEEKLY, "idempotency_key": uuid.uuid4().hex}
     if request.method == "POST":
         values = request.POST
-        attendance = {
-            person.pk: request.POST[f"att_{person.pk}"]
-            for person in roster
-            if request.POST.get(f"att_{person.pk}") in AttendanceStatus.values
-        }
+        attendance = _marked(request, roster)
         try:
             meeting, _created = services.record_meeting(
                 request.user, kind=values.get("kind"), region=values.get("region"), date=values.get("date"),

@@ -246,3 +246,20 @@ def test_defaults_are_shipped_for_inspectors_and_leads(db):
         assert sum(rule.points * rule.weight for rule in mine) == 100
         for rule in mine:
             rule.full_clean()
+
+
+def test_amend_meeting_replaces_attendance_and_checks_members(people, region_tree):
+    meeting, _ = services.record_meeting(
+        people.secretary, kind=MeetingKind.WEEKLY, region=region_tree["community1"], date="2026-10-15", topic="例会",
+        attendance={people.inspector: AttendanceStatus.ABSENT},
+    )
+    amended = services.amend_meeting(
+        meeting, people.grid_lead, topic="例会", minutes="补记", attendance={people.inspector: AttendanceStatus.PRESENT}
+    )
+    assert amended.amended_by == people.grid_lead and amended.minutes == "补记"
+    assert list(amended.attendance.values_list("status", flat=True)) == [AttendanceStatus.PRESENT]
+    with pytest.raises(ValidationFailed):
+        services.amend_meeting(meeting, people.secretary, topic="例会", attendance={people.far_inspector: "present"})
+    with pytest.raises(Forbidden):
+        services.amend_meeting(meeting, people.far_secretary, topic="例会")
+    assert list(meeting.attendance.values_list("status", flat=True)) == [AttendanceStatus.PRESENT]

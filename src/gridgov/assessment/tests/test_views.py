@@ -115,3 +115,25 @@ def test_meeting_form_shows_field_errors(people, client_for):
     response = client_for(people.secretary).post("/assessment/meetings/new/", {"kind": "weekly", "topic": "x"})
     assert response.status_code == 400 and b"field__error" in response.content
     assert client_for(people.inspector).get("/assessment/meetings/new/").status_code == 403
+
+
+def test_correct_minutes_and_attendance_afterwards(people, region_tree, client_for):
+    meeting, _ = services.record_meeting(
+        people.secretary, kind="weekly", region=region_tree["community1"], date="2026-10-15", topic="例会",
+        attendance={people.inspector: "absent"},
+    )
+    secretary = client_for(people.secretary)
+    form = secretary.get(f"/assessment/meetings/{meeting.pk}/edit/").content.decode()
+    assert '<option value="absent" selected>' in form
+    response = secretary.post(f"/assessment/meetings/{meeting.pk}/edit/", {
+        "topic": "第42周例会", "minutes": "补记：讨论垃圾清运", f"att_{people.inspector.pk}": "present",
+        f"att_{people.colleague.pk}": "leave",
+    })
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.topic, meeting.minutes, meeting.amended_by) == ("第42周例会", "补记：讨论垃圾清运", people.secretary)
+    assert dict(meeting.attendance.values_list("user_id", "status")) == {
+        people.inspector.pk: "present", people.colleague.pk: "leave",
+    }
+    assert client_for(people.inspector).get(f"/assessment/meetings/{meeting.pk}/edit/").status_code == 403
+    assert client_for(people.far_secretary).get(f"/assessment/meetings/{meeting.pk}/edit/").status_code == 404
