@@ -38,18 +38,23 @@ ESCALATE_AT = 100
 BATCH = 2000
 
 
-def run_sweep(now=None, *, budget=None):
+def run_sweep(now=None, *, budget=None, refresh_statistics=False):
     """One pass; returns counts {"warnings", "notifications", "late_check_ins",
     "overdue_orders", "more"}.
 
     At most `budget` warnings (default GRIDGOV_SUPERVISION["max_warnings_per_pass"]) fire in
     one pass, the most urgent deadlines first, so a pass after a long stop stays short and
     does not hold the write lock for long; "more" tells the caller to run another pass at
-    once (the sla_sweep task enqueues it).
+    once (the sla_sweep task enqueues it). `refresh_statistics`: during such a backlog the
+    table of fired warnings grows faster than PostgreSQL's autovacuum re-plans it; the
+    follow-up passes ANALYZE it first.
     """
     now = now or timezone.now()
     budget = budget or setting("max_warnings_per_pass")
     token = uuid.uuid4().hex
+    if refresh_statistics and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {FiredWarning._meta.db_table}")
     with transaction.atomic():
         inserted = _fire_thresholds(now, token, budget)
         sent = _notify_fired(token, now) if inserted else 0

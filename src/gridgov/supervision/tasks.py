@@ -6,10 +6,10 @@ from .sweep import run_sweep
 
 
 @task()
-def sla_sweep():
+def sla_sweep(backlog=False):
     """One pass of the SLA sweep (idempotent; see sweep.py); a backlog larger than one
     pass's budget is drained by the next pass, enqueued at once."""
-    result = run_sweep()
+    result = run_sweep(refresh_statistics=backlog)
     if result["more"]:
-        sla_sweep.enqueue()
+        sla_sweep.enqueue(backlog=True)
     return result

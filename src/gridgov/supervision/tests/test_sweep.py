@@ -122,3 +122,16 @@ def test_a_backlog_drains_over_passes_within_the_budget(flow, staff):
     assert sum(len(fired(case)) for case in cases) == 9
     assert all(fired(case) == [("sign", 70), ("sign", 90), ("sign", 100)] for case in cases)
     assert run_sweep(now=now, budget=4) == {"warnings": 0, "notifications": 0, "late_check_ins": 0, "overdue_orders": 0, "more": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_drains_a_backlog(flow, settings):
+    """The task (immediate backend here) re-enqueues itself while warnings remain."""
+    from gridgov.supervision.tasks import sla_sweep
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.GRIDGOV_SUPERVISION = {"max_warnings_per_pass": 2}
+    case = flow.to("dispatched", at=dt.datetime(2020, 1, 6, 9, 0, tzinfo=dt.timezone.utc))
+    sla_sweep.enqueue()
+    assert ("handle", 100) in fired(case) and ("sign", 100) in fired(case)
+    assert FiredWarning.objects.filter(case=case).count() == len(set(fired(case))) >= 6
