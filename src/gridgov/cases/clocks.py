@@ -18,12 +18,14 @@ Rules (docs/contracts.md, "Case clocks"):
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case as When_, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from gridgov.catalog import sla, worktime
 from gridgov.catalog.models import TimeUnit
 
+from . import rows
 from .models import CaseClock, ClockState
 
 URGENCY_ORDER = {ClockState.OVERDUE: 0, ClockState.WARNING: 1, ClockState.NORMAL: 2, None: 3}
@@ -95,7 +97,19 @@ def warning_point(start, due, unit):
 
 
 def running_clocks(case):
-    return list(CaseClock.objects.filter(case_id=case.pk, stopped_at__isnull=True))
+    return list(CaseClock.objects.raw(_running_sql(), [case.pk]))
+
+
+_running_statements = {}
+
+
+def _running_sql():
+    """The running-clocks query of every transition, compiled once per database."""
+    vendor = connection.vendor
+    if vendor not in _running_statements:
+        sql, _params = CaseClock.objects.filter(case_id=0, stopped_at__isnull=True).query.sql_with_params()
+        _running_statements[vendor] = sql
+    return _running_statements[vendor]
 
 
 def stop(clock, at, *, paused=False):
@@ -152,7 +166,7 @@ class ClockBook:
     def commit(self):
         """Save new clocks and mirror the earliest running deadline onto the case (unsaved)."""
         if self.started:
-            CaseClock.objects.bulk_create(self.started) if len(self.started) > 1 else self.started[0].save()
+            CaseClock.objects.bulk_create(self.started) if len(self.started) > 1 else rows.insert(self.started[0])
             self.started = []
         mirror_deadline(self.case, self.running)
 

@@ -63,7 +63,7 @@ class _Plan:
             quote(meta.pk.column),
         )
         # The driver's own placeholders: SQLite's is "?" (psycopg takes %s as it is).
-        self.native_sql = self.sql.replace("%s", "?") if connection.vendor == "sqlite" else self.sql
+        self.native_sql = native(self.sql, connection)
         self.fields = [(field, field.attname, _needs_pre_save(field), _pass_through(field)) for field in fields]
 
     def values(self, obj, connection):
@@ -95,17 +95,27 @@ def insert(obj, using="default"):
 def execute_returning(connection, sql, native_sql, params):
     """Run one statement and return the first column of its one result row.
 
-    `sql` uses Django's %s placeholders, `native_sql` the driver's own.
+    `sql` uses Django's %s placeholders, `native_sql` the driver's own (`native(sql)`).
     """
+    return fetch_row(connection, sql, native_sql, params)[0]
+
+
+def native(sql, connection):
+    """`sql` with the driver's own placeholders (SQLite "?"; psycopg takes %s as it is)."""
+    return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
+
+
+def fetch_row(connection, sql, native_sql, params):
+    """Run one statement and return its first result row (None when there is none)."""
     if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchone()[0]
+            return cursor.fetchone()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(native_sql, params)
-            return cursor.fetchone()[0]
+            return cursor.fetchone()
         finally:
             cursor.close()

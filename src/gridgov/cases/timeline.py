@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 
+from django.db import connections, router
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -57,7 +58,7 @@ def append_event(
     if first:
         seq, prev_hash = 1, ""
     else:
-        last = CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").values_list("seq", "hash").first()
+        last = _last_event(case.pk)
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
     event = CaseEvent(
         case=case,
@@ -74,6 +75,16 @@ def append_event(
     event.hash = event_hash(prev_hash, event_payload(case.number, event, attachment_hashes))
     rows.insert(event)
     return event
+
+
+_LAST_EVENT_SQL = "SELECT seq, hash FROM cases_caseevent WHERE case_id = %s ORDER BY seq DESC LIMIT 1"
+
+
+def _last_event(case_pk):
+    """(seq, hash) of the newest event of a case: a fixed statement on every transition, so
+    it is not rebuilt through the ORM each time."""
+    connection = connections[router.db_for_write(CaseEvent)]
+    return rows.fetch_row(connection, _LAST_EVENT_SQL, rows.native(_LAST_EVENT_SQL, connection), [case_pk])
 
 
 # -- verifying -----------------------------------------------------------------------------

@@ -232,10 +232,11 @@ class Replayer:
     def _park(self, case, fate, handler, schedule, unit):
         reason = self.rng.choice(texts.PARK_REASONS)
         request = services.request_park(case, handler, reason=reason, at=schedule.after(self.rng.uniform(1, 8), unit))
-        services.decide_park(request, self._any(Role.SHIFT_LEAD), approve=True, note="同意挂账。",
-                             at=schedule.after(self.rng.uniform(0.2, 2), unit))
+        decision = services.decide_park(request, self._any(Role.SHIFT_LEAD), approve=True, note="同意挂账。",
+                                        at=schedule.after(self.rng.uniform(0.2, 2), unit))
+        case = decision.case  # the parked case, as the service left it (no re-read)
         if fate.hold == Status.PARKED or not fate.unpark:
-            return Case.objects.get(pk=case.pk)
+            return case
         return services.unpark(case, self._any(Role.SHIFT_LEAD), note="条件具备，恢复办理。",
                                at=schedule.after(self.rng.uniform(3, 30), TimeUnit.WORKING_DAYS))
 
@@ -246,9 +247,10 @@ class Replayer:
         request = services.request_extension(case, handler, reason=reason, extra_value=extra_value, extra_unit=extra_unit,
                                              at=schedule.after(self.rng.uniform(0.5, 4), unit))
         approve = self.rng.random() < 0.85
-        services.decide_extension(request, self._any(Role.SHIFT_LEAD), approve=approve,
-                                  note=self.rng.choice(texts.DECISION_NOTES), at=schedule.after(self.rng.uniform(0.2, 2), unit))
-        return Case.objects.get(pk=case.pk)
+        decision = services.decide_extension(request, self._any(Role.SHIFT_LEAD), approve=approve,
+                                             note=self.rng.choice(texts.DECISION_NOTES),
+                                             at=schedule.after(self.rng.uniform(0.2, 2), unit))
+        return decision.case
 
     def _handle_and_verify(self, case, plan, handler, grid, schedule, unit):
         fate = plan.fate
