@@ -42,7 +42,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         token.user.roles  # noqa: B018 - loaded once, kept with the cached user
         TOKEN_CACHE.put(key, token.user, token)
-        return TOKEN_CACHE.get(key)
+        return _fresh_copy(token.user), token
 
 
 class _TokenCache:
