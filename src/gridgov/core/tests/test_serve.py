@@ -67,6 +67,9 @@ def test_serve_runs_both_servers_and_stops_both(tmp_path):
     # A throwaway SQLite file under tmp_path, whatever database the test run itself uses.
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(GRIDGOV_HOME=str(tmp_path), DEBUG="1")
+    env.pop("MQTT_URL", None)
+    # The background worker needs its tables, as after `make demo`'s migrate.
+    subprocess.run([sys.executable, "-m", "gridgov.cli", "migrate", "--noinput", "-v", "0"], env=env, cwd=tmp_path, check=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "gridgov.cli", "serve", "--workers", "1",
          "--bind", f"127.0.0.1:{wsgi_port}", "--asgi-bind", f"127.0.0.1:{asgi_port}"],
@@ -85,6 +88,8 @@ def test_serve_runs_both_servers_and_stops_both(tmp_path):
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{wsgi_port}/" in output
     assert "dispatcher / demo-pass" in output
+    assert "background `gridgov worker`" in output
+    assert "SLA sweep every" in output  # the worker itself started
     assert port_is_closed(wsgi_port) and port_is_closed(asgi_port)
 
 
@@ -111,6 +116,16 @@ def test_serve_rejects_malformed_bind(bind):
 
     with pytest.raises(CommandError):
         split_bind(bind)
+
+
+def test_background_children_follow_options_and_broker():
+    from gridgov.core.management.commands.serve import background_commands
+
+    options = {"no_worker": False, "no_ingest": False}
+    names = lambda commands: [argv[-1] for argv, _extra in commands]  # noqa: E731
+    assert names(background_commands(options, environ={})) == ["worker"]
+    assert names(background_commands(options, environ={"MQTT_URL": "mqtt://127.0.0.1:1883"})) == ["worker", "ingest"]
+    assert names(background_commands({"no_worker": True, "no_ingest": True}, environ={"MQTT_URL": "x"})) == []
 
 
 def test_pages_send_screens_to_the_stream_port_unless_configured():

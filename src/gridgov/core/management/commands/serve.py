@@ -1,10 +1,13 @@
 """`gridgov serve`: the production server (docs/decisions/0001-http-server.md).
 
-One supervisor process starts two children and stops both together:
+One supervisor process starts the children and stops them all together:
 - gunicorn with sync workers on gridgov.wsgi for pages and the API (static files through
   whitenoise, so `gridgov collectstatic` must have run);
 - uvicorn on a second port for gridgov.asgi, reserved for long-lived SSE streams, which
-  would each pin a sync worker.
+  would each pin a sync worker;
+- `gridgov worker`: background tasks (imports, hotline replies, retraining) and the SLA
+  sweep (warnings, escalation) — without it those would wait forever;
+- `gridgov ingest` (camera and sensor alarms over MQTT) when MQTT_URL is set.
 """
 
 import ctypes
@@ -67,6 +70,20 @@ def uvicorn_command(bind, access_log):
     if not access_log:
         command.append("--no-access-log")
     return command
+
+
+def gridgov_command(*args):
+    return [sys.executable, "-m", "gridgov.cli", *args]
+
+
+def background_commands(options, environ=os.environ):
+    """The worker (unless --no-worker) and, with a broker configured, the alarm ingest."""
+    commands = []
+    if not options["no_worker"]:
+        commands.append((gridgov_command("worker"), {}))
+    if environ.get("MQTT_URL", "").strip() and not options["no_ingest"]:
+        commands.append((gridgov_command("ingest"), {}))
+    return commands
 
 
 def pages_environment(options, environ=os.environ):
@@ -144,6 +161,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="Sync workers (default: $GRIDGOV_WORKERS, $WEB_CONCURRENCY or 2 x cores + 1).")
         parser.add_argument("--asgi-bind", default="127.0.0.1:8001", help="HOST:PORT for the ASGI app / live streams (default %(default)s).")
         parser.add_argument("--no-asgi", action="store_true", help="Do not start the ASGI server.")
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the background worker (gridgov worker).")
+        parser.add_argument("--no-ingest", action="store_true", help="Do not start the alarm ingest even if MQTT_URL is set.")
         parser.add_argument("--access-log", action="store_true", help="Log every request to stdout (off by default).")
 
     def handle(self, *args, **options):
@@ -153,6 +172,7 @@ class Command(BaseCommand):
         if not options["no_asgi"]:
             # No persistent database connections under ASGI: sync code runs on pool threads.
             commands.append((uvicorn_command(options["asgi_bind"], options["access_log"]), {"CONN_MAX_AGE": "0"}))
+        commands += background_commands(options)
         self._announce(options, workers)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "gridgov.settings")}
         code = Supervisor(commands, env).run()
@@ -165,6 +185,8 @@ class Command(BaseCommand):
         self.stdout.write(f"gridgov: http://{shown_host}:{port}/  (gunicorn, {workers} sync workers)")
         if not options["no_asgi"]:
             self.stdout.write(f"gridgov: live streams on http://{options['asgi_bind']}/  (uvicorn)")
+        for argv, _extra in background_commands(options):
+            self.stdout.write(f"gridgov: background `gridgov {argv[-1]}`")
         if not Path(settings.STATIC_ROOT).is_dir():
             self.stderr.write(f"warning: {settings.STATIC_ROOT} is missing; run `gridgov collectstatic` first.")
         logins = Path(settings.VAR_DIR) / "demo-logins.txt"
