@@ -1,6 +1,7 @@
 """Template helpers of the shell: navigation, bell, scope, icons, badges."""
 
 from django import template
+from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -97,3 +98,12 @@ def _url_or_blank(name):
         return reverse(name)
     except NoReverseMatch:
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    """`?...&page=N` keeping the request's other query parameters (filters, search, sort)."""
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    query["page"] = number
+    return "?" + query.urlencode()
