@@ -6,9 +6,11 @@ Steps happen in office time (add_time in working hours; natural hours for urgent
 and stop at "now": a case whose next step would lie in the future stays open where it is.
 Cases are replayed in creation order (so case numbers follow time), 200 per transaction.
 
-Cost: every transition is a full service call, about 9 queries and some 6 ms of CPU on a
-small 2-core machine, so a case costs about 45 ms and 20,000 cases about a quarter of an
-hour. That is the price of timelines that passed the same checks as real ones.
+Cost: every transition is a full service call (8 statements: savepoint, lock, running
+clocks, clock changes, the changed columns of the case, previous event, event, release),
+about 1-2 ms of CPU on a small 2-core machine, so 1,000 cases take ~10 s and 20,000 a few
+minutes (docs/benchmarks.md). That is the price of timelines that passed the same checks
+as real ones. The decisions hand back `request.case`, so nothing is re-read here.
 """
 
 import datetime as dt
