@@ -46,6 +46,20 @@ def create_bare_table():
         cursor.execute(sql)
 
 
+def _drop_case_receivers():
+    """GRIDGOV_BENCH_RECEIVERS=none: the server runs without the apps' case_changed
+    receivers, so a benchmark can show the create path alone beside the full one."""
+    import os
+
+    if os.environ.get("GRIDGOV_BENCH_RECEIVERS") == "none":
+        from gridgov.cases.signals import case_changed
+
+        case_changed.receivers = []
+        case_changed.sender_receivers_cache.clear()
+
+
+_drop_case_receivers()
+
 urlpatterns = [
     path("bench/bare-json", bare_json),
     path("bench/bare-insert", bare_insert),
