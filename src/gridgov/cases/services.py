@@ -11,6 +11,8 @@ import re
 import time
 from contextlib import contextmanager
 
+import h3
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Length
@@ -24,6 +26,7 @@ from gridgov.catalog.models import Category, Priority, TimeUnit
 from gridgov.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from gridgov.core.text import clean_text
 from gridgov.geo import coords, locator
+from gridgov.geo.addresses import match_address
 from gridgov.geo.models import Level, Region
 from gridgov.org.models import Department
 from gridgov.org.permissions import CENTRE_STAFF, ROLE_ACTIONS, allowed, require
@@ -407,7 +410,7 @@ def create_case(
     # No lookup of the key first: a repeat is rare, and its insert fails on the unique key
     # (rolling back everything, photos included), which also settles concurrent repeats.
     fields = _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
-    place = _placement(actor, lon, lat, crs)
+    place = _placement(actor, lon, lat, crs, fields["address"])
     prepared = _prepare_photos(photos)
     try:
         with photo_store.delete_files_on_error(), transaction.atomic():
@@ -465,7 +468,7 @@ class _Place:
         self.needs_placement = self.grid_id is None
 
 
-def _placement(actor, lon, lat, crs):
+def _placement(actor, lon, lat, crs, address=""):
     """Where the case belongs, checked against the actor's scope.
 
     A point inside a grid must lie in the actor's scope. A case with no grid (a point
@@ -477,7 +480,7 @@ def _placement(actor, lon, lat, crs):
         missing = "lat" if lat in (None, "") else "lon"
         raise ValidationFailed.field(missing, _("Give both longitude and latitude, or neither."), code="incomplete_coordinates")
     if lon in (None, ""):
-        place = _Place(region_code=fallback_region_code())
+        place = _address_place(address) or _Place(region_code=fallback_region_code())
     else:
         lon, lat = coords.to_wgs84(lon, lat, crs)
         place = _Place(lon, lat, locator.locate(lon, lat))
@@ -489,6 +492,19 @@ def _placement(actor, lon, lat, crs):
             raise Forbidden(_("This location is outside your area of responsibility."), code="out_of_scope")
         place.region_code = scope
     return place
+
+
+def _address_place(address):
+    """Where the address text puts the case (gridgov.geo.addresses), or None: a known place
+    gives its grid and point, a community name only the community (still to be placed)."""
+    matched = match_address(address)
+    if matched is None:
+        return None
+    if matched.grid_id is None:
+        return _Place(region_code=matched.region_code)
+    cell = h3.latlng_to_cell(matched.lat, matched.lon, locator.H3_RESOLUTION)
+    location = locator.Location(matched.grid_id, matched.region_code, matched.region_code, cell, True)
+    return _Place(matched.lon, matched.lat, location)
 
 
 def fallback_region_code():

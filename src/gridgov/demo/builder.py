@@ -12,7 +12,7 @@ from gridgov.screen.daycounts import rebuild as rebuild_screen_counts
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
 
 from . import DEMO_SUBDISTRICT_CODE
-from .estates import seed_demo_estates
+from .estates import seed_demo_estates, seed_demo_places
 from .geography import build_geography
 from .history import anchor_now, build_history
 from .logins import write_logins
@@ -51,6 +51,7 @@ def build_demo(options):
             load_standard_categories()
         geography = build_geography(random.Random(f"{options.seed}-geography"))
         seed_demo_estates(geography)
+        seed_demo_places(geography)
         organisation = build_organisation(geography, random.Random(f"{options.seed}-organisation"))
         # The big screen's own demo data: cameras over the grids, monthly indicators.
         seed_demo_cameras(now=now)

@@ -3,7 +3,8 @@
 from shapely import affinity
 from shapely.geometry import mapping, shape
 
-from gridgov.geo.models import Estate
+from gridgov.geo.locator import locate
+from gridgov.geo.models import Estate, Place, PlaceKind
 
 ESTATE_NAMES = (
     "阳光花园", "幸福家园", "锦绣苑", "和谐小区", "金色港湾", "翠竹园", "书香门第", "滨河嘉园",
@@ -37,4 +38,20 @@ def seed_demo_estates(geography):
                 },
             )
             made += created
+    return made
+
+
+def seed_demo_places(geography):
+    """One Place (kind estate) per demo estate, in the grid containing its centre, so
+    address text naming the estate places a case. Idempotent."""
+    made = 0
+    for estate in Estate.objects.filter(community__in=geography.communities):
+        grid_id = locate(estate.centre_lon, estate.centre_lat).grid_id
+        if grid_id is None:
+            continue
+        _place, created = Place.objects.get_or_create(
+            grid_id=grid_id, name=estate.name,
+            defaults={"kind": PlaceKind.ESTATE, "lon": estate.centre_lon, "lat": estate.centre_lat},
+        )
+        made += created
     return made

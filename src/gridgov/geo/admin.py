@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.core.errors import Conflict, ValidationFailed
 from gridgov.org.permissions import allowed
 
-from . import services
-from .models import Region
+from . import addresses, services
+from .models import Place, Region
 
 EDITABLE = ["code", "name", "level", "parent", "boundary", "grid_type", "households"]
 
@@ -76,3 +76,33 @@ class RegionAdmin(admin.ModelAdmin):
         # Children first, so a whole subtree can go in one action.
         for region in sorted(queryset, key=lambda region: len(region.code), reverse=True):
             self.delete_model(request, region)
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    """Places that address text is matched against; saves go through addresses.save_place."""
+
+    list_display = ["name", "kind", "grid", "aliases", "lon", "lat"]
+    list_filter = ["kind"]
+    search_fields = ["name", "key", "grid__code", "grid__name"]
+    list_select_related = ["grid"]
+    raw_id_fields = ["grid"]
+    fields = ["name", "kind", "aliases", "grid", "lon", "lat"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, "view")
+
+    def has_view_permission(self, request, obj=None):
+        return allowed(request.user, "region.view")
+
+    def has_add_permission(self, request):
+        return allowed(request.user, "region.change")
+
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, "region.change")
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, "region.change")
+
+    def save_model(self, request, obj, form, change):
+        addresses.save_place(request.user, obj)

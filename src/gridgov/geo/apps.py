@@ -9,6 +9,8 @@ class GeoConfig(AppConfig):
     def ready(self):
         # Connects the signals that keep the locator index fresh.
         from . import locator  # noqa: F401
+        from . import addresses
         from .estates import connect_signals
 
         connect_signals()
+        addresses.connect_signals()

@@ -127,3 +127,52 @@ class Estate(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PlaceKind(models.TextChoices):
+    ESTATE = "estate", _("Estate")
+    BUILDING = "building", _("Building")
+    ROAD = "road", _("Road")
+    SHOP = "shop", _("Shop")
+    OTHER = "other", _("Other")
+
+
+class PlaceQuerySet(RestrictedQuerySet):
+    action_prefix = "region"
+
+    def scope_q(self, user):
+        return region_subtree_q(user, "grid__code")
+
+
+class Place(models.Model):
+    """A named place in a grid (estate, building, road, shop) that address text is matched
+    against (gridgov.geo.addresses). `key` is the normalised name, kept for lookups."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=PlaceKind.choices, default=PlaceKind.OTHER)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    grid = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="places", verbose_name=_("grid"),
+        limit_choices_to={"level": Level.GRID},
+    )
+    # WGS84; when absent the grid's representative point is used.
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    key = models.CharField(_("normalised key"), max_length=100, db_index=True, editable=False)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        ordering = ["grid__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["grid", "name"], name="geo_place_grid_name")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        from .addresses import normalise
+
+        self.key = normalise(self.name)[:100]
+        super().save(*args, **kwargs)
