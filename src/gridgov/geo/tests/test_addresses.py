@@ -200,3 +200,18 @@ def test_import_command_reports_errors_and_writes_nothing(admin, region_tree, tm
     out = io.StringIO()
     call_command("import-places", str(path), stdout=out)
     assert "created: 1" in out.getvalue() and Place.objects.get().grid == region_tree["grid11"]
+
+
+def test_demo_places_one_estate_place_in_the_grid_of_its_centre(region_tree):
+    from types import SimpleNamespace
+
+    from gridgov.demo.estates import seed_demo_places
+    from gridgov.geo.models import Estate
+
+    Estate.objects.create(name="翠竹园", community=region_tree["community2"], centre_lon=117.035, centre_lat=36.69)
+    geography = SimpleNamespace(communities=[region_tree["community2"]])
+    assert seed_demo_places(geography) == 1
+    assert seed_demo_places(geography) == 0  # idempotent
+    place = Place.objects.get()
+    assert place.kind == PlaceKind.ESTATE and place.grid == region_tree["grid22"]
+    assert match_address("翠竹园3号楼").grid_id == region_tree["grid22"].pk
