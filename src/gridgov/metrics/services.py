@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -287,6 +288,45 @@ def drill_down(level, key, part, period_start, period_end, scope_user=None, *, c
         check_level(level)
         queryset = queryset.filter(**{LEVELS[level]: key}) if key is not None else queryset.filter(**{f"{LEVELS[level]}__isnull": True})
     return queryset.values_list("case_id", flat=True)
+
+
+def check_ins(period_start, period_end, scope_user=None):
+    """吹哨报到 per department: the departments summoned by whistles blown in the period
+    (local days, inclusive), how many checked in on time, how many were late, and the
+    check-in rate (on time / summoned, %). Ranked by rate, lowest first: who to chase."""
+    from gridgov.supervision.models import Summons
+
+    start, end = (_local_midnight(period_start), _local_midnight(period_end + dt.timedelta(days=1)))
+    summonses = Summons.objects.filter(summoned_at__gte=start, summoned_at__lt=end)
+    if scope_user is not None:
+        summonses = summonses.filter(scope_q(scope_user))  # same region_code / department_id columns
+    grouped = (
+        summonses.values("department_id")
+        .annotate(
+            summoned=Count("pk"),
+            on_time=Count("pk", filter=Q(checked_in_at__isnull=False, late=False)),
+            late=Count("pk", filter=Q(late=True)),
+        )
+        .order_by()
+    )
+    names = unit_names("department", [group["department_id"] for group in grouped])
+    rows = [
+        {
+            "key": group["department_id"],
+            "name": names.get(group["department_id"], ""),
+            "summoned": group["summoned"],
+            "on_time": group["on_time"],
+            "late": group["late"],
+            "check_in_rate": _round(percent(group["on_time"], group["summoned"])),
+        }
+        for group in grouped
+    ]
+    rows.sort(key=lambda row: (row["check_in_rate"], -row["summoned"], str(row["name"])))
+    return rows
+
+
+def _local_midnight(day):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def monthly_trend(months, end_month, scope_user=None, *, config=None):

@@ -130,6 +130,7 @@ def overview(request):
         "query": query.urlencode(),
         "export_query": request.GET.urlencode(),
         "chart": _chart_data(rows, trend),
+        "check_ins": services.check_ins(start, end, request.user),
     }
     return render(request, "metrics/overview.html", context)
 
