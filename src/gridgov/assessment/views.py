@@ -22,7 +22,7 @@ from gridgov.org.models import User
 from gridgov.org.permissions import GRID_STAFF, allowed
 
 from . import services
-from .exports import xlsx_response
+from gridgov.core.xlsx import xlsx_response
 from .measures import MEASURES
 from .models import AttendanceStatus, Meeting, MeetingKind, ScoreSheet
 from .months import add_months, current_month, parse_month

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
 from gridgov.core.masking import mask_name, mask_phone
-from gridgov.metrics.xlsx import local, xlsx_response
+from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.org.permissions import allowed
 
 from . import services
@@ -81,8 +81,8 @@ def export_xlsx(request):
                pgettext("callback", "Result"), pgettext("callback", "Note"), _("Done at"), _("Done by"), _("Case reopened")]
     rows = (
         [
-            c.case.number, c.case.description, mask_phone(c.case.reporter_phone), local(c.closed_at), local(c.due_at),
-            str(labels[state_of(c, now)]), c.get_result_display(), c.note, local(c.done_at),
+            c.case.number, c.case.description, mask_phone(c.case.reporter_phone), excel_time(c.closed_at), excel_time(c.due_at),
+            str(labels[state_of(c, now)]), c.get_result_display(), c.note, excel_time(c.done_at),
             (c.done_by.display_name or c.done_by.username) if c.done_by_id else "", _("yes") if c.reopened else "",
         ]
         for c in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)

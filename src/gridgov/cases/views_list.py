@@ -6,7 +6,6 @@ is fetched with LIMIT page_size + 1 (that tells whether a next page exists), and
 default order (-created_at, -id) follows the created_at index.
 """
 
-import tempfile
 from urllib.parse import urlencode
 
 import django_filters
@@ -14,17 +13,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import FileResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from gridgov.catalog.models import Category, CategoryKind, Priority
 from gridgov.core.masking import mask_name, mask_phone
+from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.geo.models import Level, Region
 from gridgov.org.models import Department
 from gridgov.web.models import SavedFilter
@@ -360,27 +359,9 @@ def export_xlsx(request):
     filterset, queryset = filtered_cases(request)
     sort = _valid_sort(request.GET.get("sort", DEFAULT_SORT))
     queryset = with_related(queryset).order_by(*order_for(sort))
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Cases"))
-    sheet.append([_(header) for header in EXPORT_HEADERS])
     now = timezone.now()
-    for case in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=EXPORT_CHUNK):
-        sheet.append(_export_row(case, now))
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    filename = f"cases-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx"
-    return FileResponse(
-        output,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def _local(moment):
-    # Excel has no time zones: write local wall-clock time without tzinfo.
-    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+    rows = (_export_row(case, now) for case in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=EXPORT_CHUNK))
+    return xlsx_response(f"cases-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx", _("Cases"), EXPORT_HEADERS, rows)
 
 
 def _export_row(case, now):
@@ -388,7 +369,7 @@ def _export_row(case, now):
     state = clock_state(case, now)
     return [
         case.number,
-        _local(case.created_at),
+        excel_time(case.created_at),
         case.get_channel_display(),
         category.parent.name if category and category.parent_id else "",
         category.name if category else "",
@@ -398,10 +379,10 @@ def _export_row(case, now):
         case.region_code,
         case.get_status_display(),
         case.get_priority_display(),
-        _local(case.due_at),
+        excel_time(case.due_at),
         str(ClockState(state).label) if state else "",
         case.department.name if case.department_id else "",
         mask_name(case.reporter_name),
         mask_phone(case.reporter_phone),
-        _local(case.closed_at),
+        excel_time(case.closed_at),
     ]

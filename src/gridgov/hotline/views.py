@@ -1,21 +1,20 @@
 """Pages of the hotline app: the order list (filters, search, sorting, .xlsx export), an
 order's page, the import form with its progress bar and error report, and the replies."""
 
-import tempfile
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
+from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
 from gridgov.core.masking import mask_name, mask_phone
@@ -34,7 +33,6 @@ SORTS = {
     "order_number": ("order_number",),
 }
 DEFAULT_SORT = "-received_at"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _order_by(sort):
@@ -129,24 +127,6 @@ REPLY_HEADERS = [
 ]
 
 
-def _local(moment):
-    # Excel has no time zones: local wall-clock time without tzinfo.
-    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
-
-
-def xlsx_response(title, headers, rows, filename):
-    """Stream rows into a write-only workbook on a temporary file and send it."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append([_(header) for header in headers])
-    for row in rows:
-        sheet.append(row)
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
-
-
 STATE_LABELS = {
     "overdue": gettext_lazy("Past the hotline deadline"),
     "warning": gettext_lazy("Nearing the hotline deadline"),
@@ -164,12 +144,12 @@ def export_orders(request):
         [
             order.order_number, order.case.number, order.get_order_type_display(), order.get_urgency_display(),
             mask_name(order.caller_name), mask_phone(order.caller_phone), order.content, order.address,
-            _local(order.received_at), _local(order.reply_due_at), str(STATE_LABELS[deadline_state(order, now)]),
-            order.case.get_status_display(), _local(order.replied_at),
+            excel_time(order.received_at), excel_time(order.reply_due_at), str(STATE_LABELS[deadline_state(order, now)]),
+            order.case.get_status_display(), excel_time(order.replied_at),
         ]
         for order in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
     )
-    return xlsx_response(_("Hotline orders"), ORDER_HEADERS, rows, f"hotline-orders-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx")
+    return xlsx_response(f"hotline-orders-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx", _("Hotline orders"), ORDER_HEADERS, rows)
 
 
 @login_required
@@ -186,12 +166,12 @@ def export_replies(request):
             reply.order.order_number, reply.payload.get("case_number", ""), reply.get_kind_display(),
             reply.payload.get("result", ""), reply.payload.get("note", ""), reply.payload.get("department", ""),
             reply.payload.get("closed_at") or "", reply.get_status_display(), reply.attempts, reply.last_error,
-            _local(reply.sent_at),
+            excel_time(reply.sent_at),
         ]
         for reply in replies[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
     )
     now = timezone.localtime()
-    return xlsx_response(_("Hotline replies"), REPLY_HEADERS, rows, f"hotline-replies-{now:%Y%m%d-%H%M}.xlsx")
+    return xlsx_response(f"hotline-replies-{now:%Y%m%d-%H%M}.xlsx", _("Hotline replies"), REPLY_HEADERS, rows)
 
 
 @login_required

@@ -21,7 +21,7 @@ from gridgov.org.permissions import allowed
 
 from . import services
 from .periods import period_from_params
-from .xlsx import xlsx_response
+from gridgov.core.xlsx import xlsx_response
 
 RATE_LABELS = {
     "response_rate": gettext_lazy("Response rate"),  # 响应率

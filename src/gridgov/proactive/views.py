@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.assessment.exports import xlsx_response
+from gridgov.core.xlsx import xlsx_response
 from gridgov.assessment.months import add_months, current_month, parse_month
 from gridgov.cases.links import case_url_template
 from gridgov.catalog.models import Category

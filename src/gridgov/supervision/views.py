@@ -2,22 +2,20 @@
 check-ins and 催办/督办 orders, its Excel export, and the POST endpoints behind the case
 page's supervision panel. State changes go through services only."""
 
-import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from gridgov.core.errors import DomainError
+from gridgov.core.xlsx import excel_time, xlsx_response
 
 from . import services
 from .models import Order, OrderKind, OrderStatus, Summons, Whistle
@@ -80,25 +78,14 @@ EXPORT_HEADERS = [
 def export_orders(request):
     """The filtered orders as .xlsx (write-only workbook, streamed from a temporary file)."""
     orders, *_rest = _orders(request)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Orders"))
-    sheet.append([_(header) for header in EXPORT_HEADERS])
-    for order in orders[:50000].iterator(chunk_size=1000):
-        sheet.append([
-            order.case.number, order.get_kind_display(), order.department.name, str(order.issued_by), _local(order.issued_at),
-            order.note, _local(order.reply_due_at), order.get_status_display(), order.reply, _local(order.replied_at),
-        ])
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return FileResponse(
-        output, as_attachment=True, filename=f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    rows = (
+        [
+            order.case.number, order.get_kind_display(), order.department.name, str(order.issued_by), excel_time(order.issued_at),
+            order.note, excel_time(order.reply_due_at), order.get_status_display(), order.reply, excel_time(order.replied_at),
+        ]
+        for order in orders[:50000].iterator(chunk_size=1000)
     )
-
-
-def _local(moment):
-    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+    return xlsx_response(f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Orders"), EXPORT_HEADERS, rows)
 
 
 # -- POST endpoints of the case page's panel -------------------------------------------------

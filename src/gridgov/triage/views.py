@@ -6,19 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from gridgov.cases.links import case_url
 from gridgov.cases.merge import merge_cases
 from gridgov.cases.models import Case, Status
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
+from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.org.permissions import allowed
 
 from .classifier import suggest
@@ -93,21 +92,12 @@ def duplicate_list(request):
 
 
 def _xlsx(rows):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Possible duplicates"))
-    sheet.append([_("Number"), _("Reported"), _("Category"), _("Description"), _("Possible duplicates")])
-    for case in rows:
-        sheet.append([
-            case.number,
-            timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
-            case.category.name if case.category else "",
-            case.description,
-            case.duplicates,
-        ])
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="possible-duplicates.xlsx"'
-    book.save(response)
-    return response
+    headers = [_("Number"), _("Reported"), _("Category"), _("Description"), _("Possible duplicates")]
+    lines = (
+        [case.number, excel_time(case.created_at), case.category.name if case.category else "", case.description, case.duplicates]
+        for case in rows
+    )
+    return xlsx_response("possible-duplicates.xlsx", _("Possible duplicates"), headers, lines)
 
 
 @login_required

@@ -1,20 +1,19 @@
 """Pages of the video app: cameras (list, map, export, import) and alarms (list, dismiss)."""
 
-import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseForbidden
+from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
 
 from gridgov.core.errors import DomainError
+from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.org.permissions import allowed
 
 from . import permissions  # noqa: F401
@@ -80,16 +79,15 @@ EXPORT_HEADERS = [
 def camera_export(request):
     """The current filter as .xlsx (stream URLs masked), written in constant memory."""
     _filterset, queryset, _sort = filtered_cameras(request)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Cameras"))
-    sheet.append([_(header) for header in EXPORT_HEADERS])
-    for camera in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-        seen = timezone.localtime(camera.last_seen_at).replace(tzinfo=None) if camera.last_seen_at else None
-        sheet.append([
+    rows = (
+        [
             camera.code, camera.name, camera.lon, camera.lat, camera.grid.name if camera.grid_id else "",
-            camera.region_code, camera.vendor, masked_stream_url(camera.stream_url), camera.get_status_display(), seen,
-        ])
-    return xlsx_response(workbook, f"cameras-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
+            camera.region_code, camera.vendor, masked_stream_url(camera.stream_url), camera.get_status_display(),
+            excel_time(camera.last_seen_at),
+        ]
+        for camera in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
+    )
+    return xlsx_response(f"cameras-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Cameras"), EXPORT_HEADERS, rows)
 
 
 @login_required
@@ -170,27 +168,18 @@ ALARM_EXPORT_HEADERS = [
 def alarm_export(request):
     """The current alarm filter as .xlsx (in the user's scope)."""
     _filterset, queryset, _sort = filtered_alarms(request)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Alarms"))
-    sheet.append([_(header) for header in ALARM_EXPORT_HEADERS])
-    for alarm in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-        sheet.append([
-            timezone.localtime(alarm.started_at).replace(tzinfo=None), alarm.source,
+    rows = (
+        [
+            excel_time(alarm.started_at), alarm.source,
             alarm.camera.name if alarm.camera_id else alarm.origin, alarm.external_id, alarm.label,
             ", ".join(alarm.zones), alarm.value, alarm.threshold, alarm.region_code, alarm.get_status_display(),
             alarm.case.number if alarm.case_id else "",
-        ])
-    return xlsx_response(workbook, f"alarms-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
-
-
-def xlsx_response(workbook, filename):
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return FileResponse(
-        output, as_attachment=True, filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ]
+        for alarm in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000)
     )
+    return xlsx_response(f"alarms-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Alarms"), ALARM_EXPORT_HEADERS, rows)
+
+
 
 
 @login_required
