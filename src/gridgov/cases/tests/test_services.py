@@ -513,39 +513,19 @@ def test_available_actions_use_few_queries(flow, staff, django_assert_max_num_qu
 @pytest.mark.django_db(transaction=True)
 def test_two_people_accepting_at_once_one_wins(flow, staff):
     """The row lock serialises transitions: the second sees the new status and is refused."""
-    import threading
-    import time
-
-    from django.db import OperationalError, connection
+    from gridgov.core.testing import run_in_parallel
 
     case = flow.new()
-    outcomes, barrier = [], threading.Barrier(2)
 
     def act(user):
         try:
-            barrier.wait(timeout=10)
-            deadline = time.monotonic() + 60  # the in-memory SQLite test database may say "locked"
-            while True:
-                try:
-                    services.accept(case.pk, user, expected_version=1)
-                    outcomes.append("accepted")
-                    return
-                except OperationalError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.005)
+            services.accept(case.pk, user, expected_version=1)
+            return "accepted"
         except (IllegalTransition, Conflict) as refusal:
-            outcomes.append(refusal.code)
-        except Exception as exc:  # noqa: BLE001 - shown by the assertion below
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+            return refusal.code
 
-    threads = [threading.Thread(target=act, args=(user,)) for user in (staff.dispatcher, staff.lead)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_in_parallel(act, [staff.dispatcher, staff.lead])
+    outcomes += [repr(exc) for exc in errors]  # shown by the assertion below
     assert sorted(outcomes) == ["accepted", "stale"]
     assert Case.objects.get(pk=case.pk).version == 2
     assert CaseEvent.objects.filter(case=case).count() == 2

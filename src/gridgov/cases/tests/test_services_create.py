@@ -1,14 +1,12 @@
 """create_case: input checks, placement, idempotency, photos and all-or-nothing writes."""
 
-import threading
-import time
-
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 from gridgov.cases import services
 from gridgov.cases.models import Case, CaseAttachment, CaseClock, CaseEvent, CaseNumberSequence, Status
 from gridgov.core.errors import Forbidden, ValidationFailed
+from gridgov.core.testing import run_in_parallel
 from gridgov.geo.coords import wgs84_to_gcj02
 
 from .conftest import FAR_AWAY, IN_GRID_11, IN_GRID_21, IN_SUBDISTRICT_NO_GRID, MONDAY_9, image_bytes, noise_image_bytes, stored_files
@@ -205,31 +203,9 @@ def test_concurrent_calls_with_one_key_create_one_case(staff, categories):
     holding an idempotency key does. PostgreSQL runs them truly in parallel (the losers hit
     the unique key and get the winner); the in-memory SQLite test database answers the
     overlap with 'table is locked', which the retry absorbs."""
-    results, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def report():
-        try:
-            barrier.wait(timeout=10)
-            deadline = time.monotonic() + 60  # generous: the test machine may be very busy
-            while True:
-                try:
-                    results.append(create(staff.clerk, idempotency_key="race-1", lon=IN_GRID_11[0], lat=IN_GRID_11[1]))
-                    return
-                except OperationalError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.005)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=report) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_parallel(
+        lambda _n: create(staff.clerk, idempotency_key="race-1", lon=IN_GRID_11[0], lat=IN_GRID_11[1]), range(4)
+    )
     assert errors == [] and len(results) == 4
     assert len({case.pk for case, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, False, True]

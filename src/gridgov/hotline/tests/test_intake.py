@@ -206,36 +206,9 @@ def test_api_list_is_limited_to_the_scope(api_client, staff, order_data, region_
 def test_concurrent_resends_create_one_order(staff, order_data):
     """The hotline resends an order while the first delivery is still being saved: four
     parallel calls, retrying transient lock errors as a client does, give one order."""
-    import threading
-    import time
+    from gridgov.core.testing import run_in_parallel
 
-    from django.db import OperationalError, connection
-
-    results, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def send():
-        try:
-            barrier.wait(timeout=10)
-            deadline = time.monotonic() + 60  # generous: the test machine may be very busy
-            while True:
-                try:
-                    results.append(services.receive_order(staff.clerk, dict(order_data)))
-                    return
-                except OperationalError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.005)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_parallel(lambda _n: services.receive_order(staff.clerk, dict(order_data)), range(4))
     assert errors == [] and len(results) == 4
     assert len({order.pk for order, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, False, True]

@@ -7,11 +7,12 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.test import Client, override_settings
 
 from gridgov.cases.models import Case
 from gridgov.cases.signals import case_changed
+from gridgov.core.testing import retry_while_locked
 from gridgov.live import publish, tickets
 from gridgov.live.bus import latest_id
 from gridgov.live.hub import Hub, SyncSink, stop_hub
@@ -120,20 +121,9 @@ def test_the_stream_refuses_missing_forged_and_expired_tickets():
 
 
 def publish_from_outside(kind, data, region_code):
-    """publish() as another process would, while the server thread reads the outbox.
-
-    The test database on SQLite is in memory with a shared cache, where a writer meets a
-    reader's table lock as SQLITE_LOCKED at once (the busy timeout does not apply). Real
-    processes use their own connections to a WAL file and wait instead, so retry here.
-    """
-    for _attempt in range(50):
-        try:
-            return publish(kind, data, region_code=region_code)
-        except OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.05)
-    return publish(kind, data, region_code=region_code)
+    """publish() as another process would, while the server thread reads the outbox
+    (retrying the in-memory test database's table locks: gridgov.core.testing)."""
+    return retry_while_locked(lambda: publish(kind, data, region_code=region_code))
 
 
 def test_asgi_stream_pushes_in_time_filters_by_scope_and_resumes():
