@@ -344,3 +344,21 @@ class CaseNumberSequence(models.Model):
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class ChangedCase(models.Model):
+    """A case changed by a transition whose derived figures (the screen's daily counts, the
+    metrics facts) are still to be refreshed.
+
+    Written in the transition's own transaction (one small INSERT, so a crash after commit
+    cannot lose it); the worker refreshes the figures of many cases at once and deletes the
+    rows it handled (gridgov.cases.changes). No foreign key: the row must not slow the
+    transition with a lookup, and a refresh of a deleted case is a no-op.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    case_id = models.BigIntegerField(_("case"))
+
+    class Meta:
+        verbose_name = _("changed case")
+        verbose_name_plural = _("changed cases")

@@ -311,6 +311,13 @@ def _announce(case, event):
     transaction.on_commit(lambda: _send_case_changed(case, event))
 
 
+def announce_created(pairs):
+    """Announce cases created in bulk inside the caller's transaction (gridgov.cases.bulk):
+    `pairs` are (case, its "create" event), as create_case announces one case."""
+    for case, event in pairs:
+        _announce(case, event)
+
+
 def _send_case_changed(case, event):
     # The transition is committed: a failing listener (screen, notifications) is logged,
     # never turned into an error for the person who acted.
