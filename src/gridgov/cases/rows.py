@@ -119,3 +119,18 @@ def fetch_row(connection, sql, native_sql, params):
             return cursor.fetchone()
         finally:
             cursor.close()
+
+
+def execute(connection, sql, native_sql, params):
+    """Run one statement that returns no rows (same routing as fetch_row)."""
+    if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(native_sql, params)
+        finally:
+            cursor.close()

@@ -47,7 +47,8 @@ from .models import (
     RequestStatus,
     Status,
 )
-from .signals import case_changed
+from . import changes
+from .signals import case_changed, case_recorded, cases_recorded
 from .timeline import append_event
 
 logger = logging.getLogger(__name__)
@@ -308,14 +309,20 @@ _CASE_FIELDS = None
 
 
 def _announce(case, event):
+    """In the transition's transaction: mark the case for the worker's figure refresh and
+    let the outbox writers record it (live feed); after commit: case_changed."""
+    changes.mark(case.pk)
+    case_recorded.send(sender=Case, case=case, event=event)
     transaction.on_commit(lambda: _send_case_changed(case, event))
 
 
 def announce_created(pairs):
     """Announce cases created in bulk inside the caller's transaction (gridgov.cases.bulk):
     `pairs` are (case, its "create" event), as create_case announces one case."""
-    for case, event in pairs:
-        _announce(case, event)
+    pairs = list(pairs)
+    changes.mark_many([case.pk for case, _event in pairs])
+    cases_recorded.send(sender=Case, pairs=pairs)
+    transaction.on_commit(lambda: [_send_case_changed(case, event) for case, event in pairs])
 
 
 def _send_case_changed(case, event):

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from gridgov.cases import changes
 from gridgov.catalog.models import Category
 from gridgov.catalog.standard import load_standard_categories
 from gridgov.geo.models import Region
-from gridgov.screen.daycounts import rebuild as rebuild_screen_counts
 from gridgov.screen.seed import seed_demo_cameras, seed_demo_indicators
 
 from . import DEMO_SUBDISTRICT_CODE
@@ -62,6 +62,6 @@ def build_demo(options):
         result.history = build_history(
             geography, organisation, seed=options.seed, count=options.cases, now=now, progress=options.progress
         )
-        # Old history replays with case_changed held back: count it for the screen now.
-        rebuild_screen_counts()
+        # What the worker would do next: the daily counts and metrics facts of every case.
+        changes.refresh_all()
     return result

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from gridgov.cases import services
 from gridgov.cases.models import Case, Channel, Status
-from gridgov.cases.signals import case_changed
+from gridgov.cases.signals import case_changed, case_recorded
 from gridgov.catalog import sla, worktime
 from gridgov.catalog.models import Category, TimeUnit
 from gridgov.core.errors import DomainError
@@ -293,7 +293,7 @@ def build_history(geography, organisation, *, seed, count, now, progress=True):
     # Query logging (DEBUG) would format and keep every one of some million statements.
     with override_settings(DEBUG=False), tqdm(total=len(plans), disable=not progress, unit="case", desc="cases") as bar:
         for batch, live in _batches(plans, now - LIVE_WINDOW):
-            with nullcontext() if live else quiet(case_changed), transaction.atomic():
+            with nullcontext() if live else quiet(case_changed, case_recorded), transaction.atomic():
                 for plan in batch:
                     replayer.replay(plan, summary)
             bar.update(len(batch))
@@ -312,17 +312,19 @@ def _batches(plans, live_from):
 
 
 @contextmanager
-def quiet(signal):
-    """Hold back a signal's receivers (the live bus, notifications) while old history replays.
+def quiet(*signals):
+    """Hold back signals' receivers (the live bus, notifications) while old history replays.
 
-    The services still send it after each commit; nobody listens, so last year's events do
-    not flood today's screen feed and bells. Receivers are restored afterwards.
+    The services still send them; nobody listens, so last year's events do not flood
+    today's screen feed and bells. Receivers are restored afterwards.
     """
-    saved = signal.receivers
-    signal.receivers = []
-    signal.sender_receivers_cache.clear()
+    saved = [signal.receivers for signal in signals]
+    for signal in signals:
+        signal.receivers = []
+        signal.sender_receivers_cache.clear()
     try:
         yield
     finally:
-        signal.receivers = saved
-        signal.sender_receivers_cache.clear()
+        for signal, receivers in zip(signals, saved):
+            signal.receivers = receivers
+            signal.sender_receivers_cache.clear()

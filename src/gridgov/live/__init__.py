@@ -12,6 +12,6 @@ Design (docs/screen.md, "Live events"):
   it missed, from the hub's ring buffer or, for older gaps, from the outbox.
 """
 
-from .bus import publish
+from .bus import publish, publish_many
 
-__all__ = ["publish"]
+__all__ = ["publish", "publish_many"]

@@ -38,6 +38,22 @@ def publish(kind, data, *, region_code=""):
     return row
 
 
+def publish_many(events):
+    """Record many (kind, data, region_code) events in the caller's transaction at once."""
+    from gridgov.screen.models import LiveEvent
+
+    rows = LiveEvent.objects.bulk_create(
+        [LiveEvent(kind=kind, data=data, region_code=region_code or "") for kind, data, region_code in events],
+        batch_size=500,
+    )
+    if rows and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    if rows:
+        transaction.on_commit(_wake_local_hub)
+    return rows
+
+
 def _wake_local_hub():
     from .hub import wake_running_hub
 

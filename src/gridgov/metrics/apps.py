@@ -7,13 +7,13 @@ class MetricsConfig(AppConfig):
     verbose_name = _("Metrics")
 
     def ready(self):
-        from gridgov.cases.signals import case_changed
+        from gridgov.cases import changes
         from gridgov.org.permissions import CENTRE_STAFF, LEADERS
         from gridgov.org.roles import Role
         from gridgov.web.navigation import NavItem, register
 
         from . import permissions  # noqa: F401  (registers the actions)
-        from .facts import on_case_changed
+        from .facts import refresh_cases
 
-        case_changed.connect(on_case_changed, dispatch_uid="metrics_case_fact_upsert")
+        changes.register("metrics.facts", refresh_cases)
         register(NavItem("metrics:overview", _("Metrics"), LEADERS | CENTRE_STAFF | {Role.GRID_LEAD}, icon="chart", order=52))

@@ -1,4 +1,5 @@
-"""The per-case fact table: kept current on case_changed, rebuilt by `gridgov rebuild-metrics`."""
+"""The per-case fact table: refreshed by the worker for changed cases (gridgov.cases.changes),
+rebuilt by `gridgov rebuild-metrics`."""
 
 from django.utils import timezone
 
@@ -75,9 +76,11 @@ def upsert(facts):
     CaseFact.objects.bulk_create(facts, update_conflicts=True, unique_fields=["case"], update_fields=UPDATE_FIELDS)
 
 
-def on_case_changed(sender, case, event, **kwargs):
-    """case_changed receiver: one upsert built from the case in hand (no extra reads)."""
-    upsert([fact_for(case)])
+def refresh_cases(case_ids):
+    """The batch refresher registered with gridgov.cases.changes (run by the worker): one
+    read of the cases, one upsert of their facts."""
+    rows = Case.objects.filter(pk__in=set(case_ids)).values(*CASE_FIELDS)
+    upsert([fact_for(row) for row in rows])
 
 
 def rebuild(chunk=5000, stdout=None):

@@ -7,12 +7,16 @@ class ScreenConfig(AppConfig):
     verbose_name = _("Big screen")
 
     def ready(self):
+        from gridgov.cases import changes
         from gridgov.cases.models import Case
-        from gridgov.cases.signals import case_changed
+        from gridgov.cases.signals import case_recorded, cases_recorded
 
         from . import daycounts
-        from .signals import on_case_changed
+        from .signals import on_case_recorded, on_cases_recorded
 
-        case_changed.connect(on_case_changed, sender=Case, dispatch_uid="gridgov.screen.live")
-        case_changed.connect(daycounts.on_case_changed, sender=Case, dispatch_uid="gridgov.screen.daycounts")
+        # The live feed row is written in the transition's own transaction (one INSERT);
+        # the daily counts are refreshed in batches by the worker.
+        case_recorded.connect(on_case_recorded, sender=Case, dispatch_uid="gridgov.screen.live")
+        cases_recorded.connect(on_cases_recorded, sender=Case, dispatch_uid="gridgov.screen.live_bulk")
+        changes.register("screen.daycounts", daycounts.refresh_cases)
         daycounts.connect_signals()

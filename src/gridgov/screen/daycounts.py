@@ -16,8 +16,9 @@ Two tables:
   only cases of the 智慧物业 categories, GRIDGOV_SCREEN["property_categories"], located in
   an estate: a change of that setting needs a rebuild).
 
-Maintenance (`refresh_case`, called from the case_changed receiver after commit): lock the
-case's contribution row, re-read the case, apply the difference. Concurrent refreshes of
+Maintenance (`refresh_cases`, run by the worker over the cases marked changed,
+gridgov.cases.changes): lock the cases' contribution rows, re-read the cases, apply the
+summed difference. Concurrent refreshes of
 one case queue on that lock, and each reads the case after acquiring it, so the last one
 counts the newest state. Counts can always be rebuilt from the cases (`rebuild`,
 `gridgov rebuild_screen_counts`); the demo seed does that after its quiet replay.
@@ -216,25 +217,58 @@ def sign_clock_counts(case_ids, clock_model):
 
 
 # -- incremental maintenance ------------------------------------------------------------------
-def refresh_case(case_id):
-    """Bring the counts in line with the case as committed now (idempotent)."""
+def refresh_cases(case_ids):
+    """Bring the counts in line with these cases as committed now (idempotent): the
+    batch refresher registered with gridgov.cases.changes, run by the worker.
+
+    The contributions are locked in id order (concurrent refreshes of one case queue on its
+    row, and each reads the case after acquiring it, so the last one counts the newest
+    state); the differences of all cases are summed first, so a batch costs one UPDATE per
+    touched DayCount row, not one per case."""
     from gridgov.cases.models import Case, CaseClock
 
     with transaction.atomic():
-        CaseContribution.objects.bulk_create([CaseContribution(case_id=case_id)], ignore_conflicts=True)
-        record = CaseContribution.objects.select_for_update().get(case_id=case_id)
-        row = Case.objects.filter(pk=case_id).values(*CASE_FIELDS).first()
-        if row is None:
+        # Only cases that still exist (a deleted case took its contribution with it).
+        case_ids = sorted(Case.objects.filter(pk__in=set(case_ids)).values_list("pk", flat=True))
+        if not case_ids:
             return
+        CaseContribution.objects.bulk_create(
+            [CaseContribution(case_id=case_id) for case_id in case_ids], ignore_conflicts=True, batch_size=1000
+        )
+        records = {
+            record.case_id: record
+            for record in CaseContribution.objects.select_for_update().filter(case_id__in=case_ids).order_by("case_id")
+        }
+        cases = list(Case.objects.filter(pk__in=case_ids).values(*CASE_FIELDS))
         # A sign-off clock starts at dispatch: no query for the cases not yet dispatched.
-        signs = sign_clock_counts([case_id], CaseClock).get(case_id, (0, 0)) if row["dispatched_at"] else (0, 0)
-        old = contributions(stored_state(record)) if record.day else {}
-        new_state = state_of(row, *signs, property_ids=property_category_ids())
-        new = contributions(new_state)
-        apply_delta(difference(old, new), created=new.keys() - old.keys())
-        for field, value in new_state.items():
-            setattr(record, field, value)
-        record.save()
+        dispatched = [row["id"] for row in cases if row["dispatched_at"]]
+        signs = sign_clock_counts(dispatched, CaseClock) if dispatched else {}
+        property_ids = property_category_ids()
+        delta, created, changed = defaultdict(lambda: defaultdict(int)), set(), []
+        for row in cases:
+            record = records[row["id"]]
+            old = contributions(stored_state(record)) if record.day else {}
+            new_state = state_of(row, *signs.get(row["id"], (0, 0)), property_ids=property_ids)
+            new = contributions(new_state)
+            for key, counters in difference(old, new).items():
+                for name, n in counters.items():
+                    delta[key][name] += n
+            created |= new.keys() - old.keys()
+            for field, value in new_state.items():
+                setattr(record, field, value)
+            changed.append(record)
+        apply_delta({key: {k: v for k, v in c.items() if v} for key, c in delta.items() if any(c.values())}, created)
+        CaseContribution.objects.bulk_update(changed, CONTRIBUTION_FIELDS, batch_size=500)
+
+
+CONTRIBUTION_FIELDS = [
+    "day", "closed_day", "region_code", "department_id_value", "category_id_value", "h3_cell", "estate_id_value", "flags",
+]
+
+
+def refresh_case(case_id):
+    """Bring the counts in line with one case (see refresh_cases)."""
+    refresh_cases([case_id])
 
 
 def stored_state(record):
@@ -307,12 +341,3 @@ def rebuild(case_model=None, clock_model=None, contribution_model=None, count_mo
             batch_size=1000,
         )
     return len(totals)
-
-
-def on_case_changed(sender, case, **kwargs):
-    """case_changed receiver (after commit): a failure leaves the counts for a rebuild to
-    fix and never fails the transition."""
-    try:
-        refresh_case(case.pk)
-    except Exception:
-        logger.exception("could not update the screen's daily counts for case %s", case.pk)

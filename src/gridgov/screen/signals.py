@@ -1,4 +1,4 @@
-"""Publish every case transition to the live bus (connected in ScreenConfig.ready)."""
+"""Publish every case transition to the live bus, in its transaction (connected in ScreenConfig.ready)."""
 
 import logging
 import time
@@ -10,20 +10,25 @@ from django.utils import timezone
 
 from gridgov.cases.models import Channel, ClockState, Status
 from gridgov.catalog.models import Category, CategoryKind, Priority
-from gridgov.live import publish
+from gridgov.live import publish, publish_many
 
 log = logging.getLogger(__name__)
 
 ALARM_CHANNELS = (Channel.VIDEO_ALARM, Channel.IOT)
 
 
-def on_case_changed(sender, case, event=None, **kwargs):
-    """case_changed arrives after commit; a failed publish must not fail the transition."""
-    try:
-        action = getattr(event, "action", event) or ""
-        publish(event_kind(case, action), case_payload(case, action), region_code=case.region_code or "")
-    except Exception:
-        log.exception("could not publish case %s to the live bus", getattr(case, "pk", None))
+def on_case_recorded(sender, case, event=None, **kwargs):
+    """case_recorded arrives inside the transition's transaction: the outbox row commits (and
+    streams) exactly when the change does."""
+    action = getattr(event, "action", event) or ""
+    publish(event_kind(case, action), case_payload(case, action), region_code=case.region_code or "")
+
+
+def on_cases_recorded(sender, pairs, **kwargs):
+    """The bulk form (cases created in bulk): one multi-row INSERT."""
+    publish_many(
+        (event_kind(case, event.action), case_payload(case, event.action), case.region_code or "") for case, event in pairs
+    )
 
 
 def event_kind(case, action):

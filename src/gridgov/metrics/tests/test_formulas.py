@@ -19,6 +19,7 @@ from django.core.management import call_command
 
 from gridgov.callbacks import services as callbacks
 from gridgov.callbacks.models import Callback
+from gridgov.cases import changes
 from gridgov.cases import services as cs
 from gridgov.cases.models import Case, Status
 from gridgov.cases.tests.conftest import IN_GRID_21, MONDAY_9
@@ -26,7 +27,7 @@ from gridgov.core.errors import ValidationFailed
 from gridgov.metrics import services
 from gridgov.metrics.models import CaseFact
 
-pytestmark = pytest.mark.django_db(transaction=True)  # facts are written on commit
+pytestmark = pytest.mark.django_db(transaction=True)  # callbacks are scheduled on commit
 
 NOV = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
 
@@ -68,6 +69,7 @@ def cases(flow, department, other_department):
     c5 = cs.reject(flow.new(), s.dispatcher, reason="重复上报", at=minutes(1))
     c6 = flow.to(Status.ACCEPTED)
     c7 = flow.to(Status.CLOSED, at=dt.datetime(2026, 12, 1, 9, 0, tzinfo=MONDAY_9.tzinfo))
+    changes.refresh_all()  # what the worker does within a second
     return [Case.objects.get(pk=c.pk) for c in (c1, c2, c3, c4, c5, c6, c7)]
 
 
@@ -181,6 +183,7 @@ def test_drill_down_lists_the_cases_behind_a_figure(cases, department):
 def test_reopened_case_counts_as_reworked_and_not_closed(flow):
     case = flow.to(Status.CLOSED)
     callbacks.record_result(Callback.objects.get(case=case), flow.staff.clerk, result="unsatisfied", reopen=True, reason="未解决")
+    changes.refresh_all()
     fact = CaseFact.objects.get(case=case)
     assert fact.reworked and not fact.closed and fact.rating is None
 

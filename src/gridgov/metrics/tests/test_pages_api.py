@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from gridgov.cases import changes
 from gridgov.cases.models import Status
 from gridgov.metrics import services
 
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def two_cases(flow):
     closed = flow.to(Status.CLOSED)
     accepted = flow.to(Status.ACCEPTED)
+    changes.refresh_all()  # the worker's refresh of the facts
     return closed, accepted
 
 

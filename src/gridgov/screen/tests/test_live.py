@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from gridgov.cases.models import Case
-from gridgov.cases.signals import case_changed
+from gridgov.cases.signals import case_recorded
 from gridgov.core.testing import retry_while_locked
 from gridgov.live import publish, tickets
 from gridgov.live.bus import latest_id
@@ -92,14 +92,14 @@ def test_resume_after_last_event_id_from_the_outbox_and_from_the_buffer(hub):
     assert [e.id for e in receive(resumed, 1)] == [more.id]
 
 
-def test_case_changed_signal_publishes_without_personal_data(region_tree):
+def test_case_recorded_signal_publishes_without_personal_data(region_tree):
     case = Case.objects.create(
         number="20261128000001", channel="video_alarm", description="电话13912345678", reporter_name="王小明",
         reporter_phone="13912345678", lon=117.005, lat=36.69, grid=region_tree["grid11"],
         region_code=region_tree["grid11"].code, created_at="2026-11-28T08:00:00+08:00",
     )
     case.refresh_from_db()
-    case_changed.send(sender=Case, case=case, event=SimpleNamespace(action="create"))
+    case_recorded.send(sender=Case, case=case, event=SimpleNamespace(action="create"))
     event = LiveEvent.objects.get()
     assert event.kind == "alarm" and event.region_code == region_tree["grid11"].code
     assert event.data["number"] == case.number and event.data["action"] == "create" and event.data["alarm"]

@@ -1,13 +1,17 @@
-"""`gridgov worker`: the django-tasks database worker plus the periodic SLA sweep scheduler.
+"""`gridgov worker`: the django-tasks database worker, the periodic SLA sweep scheduler and
+the refresh of derived figures.
 
-Runs the django-tasks-db worker loop in the main thread (same options as `db_worker`) and
-a scheduler thread that enqueues the SLA sweep every `--sweep-seconds` (default
-GRIDGOV_SUPERVISION["sweep_seconds"], 60). Several workers may run: each period is claimed
+Runs the django-tasks-db worker loop in the main thread (same options as `db_worker`), a
+scheduler thread that enqueues the SLA sweep every `--sweep-seconds` (default
+GRIDGOV_SUPERVISION["sweep_seconds"], 60), and a thread that refreshes the screen's daily
+counts and the metrics facts of changed cases every `--refresh-seconds` (default 1;
+gridgov.cases.changes). Several workers may run: each period is claimed
 by one of them (supervision.scheduler), and the sweep fires each warning once anyway.
 """
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from gridgov.cases.changes import RefreshLoop
 from gridgov.supervision.conf import setting
 from gridgov.supervision.scheduler import Scheduler
 
@@ -21,11 +25,20 @@ class Command(DbWorkerCommand):
             "--sweep-seconds", type=float, default=None, help="Seconds between SLA sweeps (default: settings, 60)."
         )
         parser.add_argument("--no-scheduler", action="store_true", help="Only run tasks; do not schedule sweeps.")
+        parser.add_argument(
+            "--refresh-seconds", type=float, default=1.0,
+            help="Seconds between refreshes of the derived figures of changed cases (default 1).",
+        )
+        parser.add_argument("--no-refresh", action="store_true", help="Do not refresh derived figures.")
         # Reloading would start a second scheduler in the reloader's parent process.
         parser.set_defaults(reload=False)
 
-    def handle(self, *args, sweep_seconds=None, no_scheduler=False, **options):
-        scheduler = None
+    def handle(self, *args, sweep_seconds=None, no_scheduler=False, refresh_seconds=1.0, no_refresh=False, **options):
+        scheduler = refresher = None
+        if not no_refresh:
+            refresher = RefreshLoop(refresh_seconds)
+            refresher.start()
+            self.stdout.write(f"derived figures refreshed every {refresh_seconds:g} s")
         if not no_scheduler:
             seconds = sweep_seconds or setting("sweep_seconds")
             scheduler = Scheduler(seconds, options["worker_id"])
@@ -36,3 +49,5 @@ class Command(DbWorkerCommand):
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if refresher is not None:
+                refresher.stop()
