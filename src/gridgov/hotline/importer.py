@@ -2,9 +2,9 @@
 
 Every row is checked first (row number, field and a message for each error); with any
 error nothing is imported. Order numbers already stored (or repeated in the file) are
-skipped duplicates, not errors. Then all orders are saved in one transaction; an error
-there (e.g. a case outside the uploader's area) rolls back the whole batch and is reported
-against its row.
+skipped duplicates, not errors. Then all orders are saved in one transaction, set-based
+(hotline.services.receive_new_orders → gridgov.cases.bulk); an error there (e.g. a case
+outside the uploader's area) rolls back the whole batch and is reported against its row.
 """
 
 from dataclasses import dataclass, field
@@ -13,11 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet._reader import CELL_TAG, INLINE_STRING, ROW_TAG, VALUE_TAG
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from gridgov.core.errors import DomainError, ValidationFailed
 
 from .models import HotlineImport, HotlineOrder, ImportStatus
-from .services import check_order, receive_order
+from .services import check_order, receive_new_orders
 
 # Header text (English or Chinese) -> field.
 HEADERS = {
@@ -37,7 +41,9 @@ COLUMN_NAMES = {
     "caller_phone": "联系电话", "reporter_phone": "联系电话", "reporter_name": "来电人", "content": "诉求内容",
     "description": "诉求内容", "address": "地址", "hotline_deadline": "办理时限",
 }
-PROGRESS_EVERY = 20
+# Rows checked between two progress updates (each one a committed UPDATE of the batch row).
+PROGRESS_CHUNK = 1000
+LOOKUP_CHUNK = 5000
 
 
 @dataclass
@@ -58,21 +64,114 @@ def read_rows(file):
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a file that is not a workbook
         raise ValidationFailed.field("file", _("The file is not an Excel workbook (.xlsx).")) from None
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    columns = {index: HEADERS.get(str(name).strip()) for index, name in enumerate(header) if name is not None}
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
-    if missing:
-        raise ValidationFailed.field(
-            "file", _("Missing columns: %(columns)s.") % {"columns": "、".join(COLUMN_NAMES[name] for name in missing)}, code="missing_columns"
-        )
-    result = []
-    for number, values in enumerate(rows, start=2):
-        record = {columns[i]: value for i, value in enumerate(values) if columns.get(i) and value not in (None, "")}
-        if record:
-            result.append((number, record))
-    workbook.close()
-    return result
+    try:
+        rows = sheet_rows(workbook)
+        _number, header = next(rows, (1, {}))
+        columns = {index: HEADERS.get(str(name).strip()) for index, name in header.items()}
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
+        if missing:
+            raise ValidationFailed.field(
+                "file", _("Missing columns: %(columns)s.") % {"columns": "、".join(COLUMN_NAMES[name] for name in missing)}, code="missing_columns"
+            )
+        result = []
+        for number, values in rows:
+            record = {columns[i]: value for i, value in values.items() if columns.get(i) and value != ""}
+            if record:
+                result.append((number, record))
+        return result
+    finally:
+        workbook.close()
+
+
+# ---------------------------------------------------------------------------------------
+# A lean reader of the first worksheet
+# ---------------------------------------------------------------------------------------
+TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
+RUN_TAG = f"{{{SHEET_MAIN_NS}}}r"
+
+
+def sheet_rows(workbook):
+    """(row number, {column index from 0: value}) for every row of the first worksheet of a
+    read-only, data-only openpyxl workbook, empty cells left out: the values of
+    iter_rows(values_only=True) (shared and inline strings, numbers, booleans, dates by
+    the cell's number format, formula results), with the row numbers Excel shows.
+
+    The cells are read by a short loop over the sheet XML with openpyxl's shared strings,
+    date formats and epoch: openpyxl's own per-cell parsing cost more than the rest of the
+    import together. Any other kind of worksheet goes through openpyxl."""
+    sheet = workbook.worksheets[0]
+    try:
+        source = workbook._archive.open(sheet._worksheet_path)
+        shared, dates, durations, epoch = sheet._shared_strings, workbook._date_formats, workbook._timedelta_formats, workbook.epoch
+    except AttributeError:
+        yield from _openpyxl_rows(sheet)
+        return
+    with source:
+        number = 0
+        for _event, element in iterparse(source):
+            if element.tag != ROW_TAG:
+                continue
+            number = int(element.get("r") or number + 1)
+            values, column = {}, -1
+            for cell in element.iter(CELL_TAG):
+                reference = cell.get("r")
+                column = _column_index(reference) if reference else column + 1
+                value = _cell_value(cell, shared, dates, durations, epoch)
+                if value is not None:
+                    values[column] = value
+            element.clear()
+            yield number, values
+
+
+def _openpyxl_rows(sheet):
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=sheet.min_row or 1):
+        yield number, {index: value for index, value in enumerate(values) if value is not None}
+
+
+def _column_index(reference):
+    """0 for "A7", 27 for "AB7"."""
+    index = 0
+    for char in reference:
+        if char <= "9":
+            break
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _inline_text(element):
+    """Text.from_tree(element).content: the plain text, else the runs' texts joined
+    (phonetic runs left out)."""
+    plain = element.find(TEXT_TAG)
+    if plain is not None:
+        return plain.text or ""
+    return "".join(run.findtext(TEXT_TAG) or "" for run in element.findall(RUN_TAG))
+
+
+def _cell_value(cell, shared, dates, durations, epoch):
+    """The value of one <c> element, as openpyxl's WorkSheetParser.parse_cell gives it."""
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        child = cell.find(INLINE_STRING)
+        return _inline_text(child) if child is not None else None
+    text = cell.findtext(VALUE_TAG) or None
+    if text is None:
+        return None
+    if kind == "s":
+        return shared[int(text)]
+    if kind == "n":
+        number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+        style = int(cell.get("s") or 0)
+        if style not in dates:
+            return number
+        try:
+            return from_excel(number, epoch, timedelta=style in durations)
+        except (OverflowError, ValueError):
+            return "#VALUE!"
+    if kind == "b":
+        return bool(int(text))
+    if kind == "d":
+        return from_ISO8601(text)
+    return text  # "str" (a formula's text result) and "e" (an error such as #N/A)
 
 
 def import_orders(file, actor, *, progress=None):
@@ -95,10 +194,7 @@ def import_orders(file, actor, *, progress=None):
 
 
 def _check_rows(rows, report, progress):
-    known = set(
-        HotlineOrder.objects.filter(order_number__in=[str(r.get("order_number", "")).strip() for _n, r in rows])
-        .values_list("order_number", flat=True)
-    )
+    known = _stored_order_numbers([str(r.get("order_number", "")).strip() for _n, r in rows])
     seen, checked = set(), []
     for index, (number, record) in enumerate(rows, start=1):
         try:
@@ -111,22 +207,30 @@ def _check_rows(rows, report, progress):
             else:
                 seen.add(order_input.order_number)
                 checked.append((number, order_input))
-        if progress and (index % PROGRESS_EVERY == 0 or index == len(rows)):
+        if progress and (index % PROGRESS_CHUNK == 0 or index == len(rows)):
             progress(index, len(rows), ImportStatus.CHECKING)
     return checked
 
 
+def _stored_order_numbers(numbers):
+    """The order numbers among `numbers` that are stored already (looked up in chunks:
+    SQLite takes at most 32766 values in one query)."""
+    known = set()
+    for start in range(0, len(numbers), LOOKUP_CHUNK):
+        chunk = numbers[start:start + LOOKUP_CHUNK]
+        known.update(HotlineOrder.objects.filter(order_number__in=chunk).values_list("order_number", flat=True))
+    return known
+
+
 def _save(checked, actor, report):
-    at = timezone.now()
-    number = 0
     try:
         with transaction.atomic():
-            for number, order_input in checked:
-                _order, created = receive_order(actor, order_input, at=at, known_new=True)
-                report.created += int(created)
+            orders = receive_new_orders(actor, [order_input for _number, order_input in checked], at=timezone.now())
     except DomainError as failure:
-        report.created = 0
-        report.errors = _errors(number, failure)
+        index = getattr(failure, "index", None)
+        report.errors = _errors(checked[index][0] if index is not None else 0, failure)
+    else:
+        report.created = len(orders)
 
 
 def _errors(row, failure):

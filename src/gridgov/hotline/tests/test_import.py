@@ -132,3 +132,37 @@ def test_the_page_refuses_non_xlsx_and_roles_without_import(client, staff, media
     assert response.status_code == 200 and not HotlineImport.objects.exists()
     client.force_login(staff.handler)
     assert client.get("/hotline/import/").status_code == 403
+
+
+@pytest.mark.parametrize("write_only", [False, True], ids=["shared-strings", "write-only"])
+def test_the_lean_sheet_reader_reads_what_openpyxl_reads(write_only):
+    import datetime as dt
+
+    from openpyxl import Workbook, load_workbook
+
+    from gridgov.hotline.importer import sheet_rows
+
+    book = Workbook(write_only=write_only)
+    sheet = book.create_sheet() if write_only else book.active
+    rows = [
+        ["工单编号", "数字", "小数", "真假", "时间", "日期", None, "公式"],
+        ["GD1", 13900001111, 2.5, True, dt.datetime(2026, 12, 1, 17, 30), dt.date(2026, 12, 2), "跳过一列", "=1+1"],
+        [],
+        ["GD3", -7, 1e20, False, None, None, None, None, "第九列"],
+    ]
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    def opened():
+        return load_workbook(io.BytesIO(buffer.getvalue()), read_only=True, data_only=True)
+
+    expected = {
+        number: {index: value for index, value in enumerate(values) if value is not None}
+        for number, values in enumerate(opened().worksheets[0].iter_rows(values_only=True), start=1)
+    }
+    got = dict(sheet_rows(opened()))
+    assert {number: values for number, values in got.items() if values} == {n: v for n, v in expected.items() if v}
+    assert got[2][4] == dt.datetime(2026, 12, 1, 17, 30) and got[2][5] == dt.datetime(2026, 12, 2)
+    assert got[4][8] == "第九列" and got.get(3, {}) == {}
