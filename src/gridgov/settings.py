@@ -119,6 +119,8 @@ else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "CONN_MAX_AGE": CONN_MAX_AGE}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend plus a cross-process queue for writers (decision 0013).
+    DATABASES["default"]["ENGINE"] = "gridgov.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
         # BEGIN so two transitions on one case serialise instead of failing mid-way.
@@ -126,7 +128,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    DATABASES["default"].setdefault("TEST", {})
+    # Tests run in memory, as with Django's own engine name (pytest-django only recognises
+    # that name; for ours it would derive a file name from NAME).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -81,7 +81,8 @@ def new_clock(case, kind, at, *, due_at=None, limit=None):
     """An unsaved running clock of `kind` from `at`; `due_at` overrides the computed deadline."""
     value, unit = limit or sla.clock_limit(kind, category=case.category, priority=case.priority)
     due = due_at or worktime.add_time(at, value, unit)
-    return CaseClock(
+    return rows.build(
+        CaseClock,
         case=case,
         kind=kind,
         limit_value=value,

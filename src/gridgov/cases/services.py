@@ -47,7 +47,7 @@ from .models import (
     RequestStatus,
     Status,
 )
-from . import changes
+from . import changes, numbers
 from .signals import case_changed, case_recorded, cases_recorded
 from .timeline import append_event
 
@@ -426,15 +426,21 @@ def create_case(
     fields = _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
     place = _placement(actor, lon, lat, crs, fields["address"])
     prepared = _prepare_photos(photos)
-    try:
-        with photo_store.delete_files_on_error(), transaction.atomic():
-            case = _insert_case(actor, fields, place, prepared, key, at or timezone.now())
-    except IntegrityError:
-        existing = _case_for_key(key, actor) if key else None
-        if existing is None:
-            raise
-        return existing, False
-    return case, True
+    at = at or timezone.now()
+    for attempt in (1, 2):
+        number = numbers.take(at)
+        try:
+            with photo_store.delete_files_on_error(), transaction.atomic():
+                case = _insert_case(actor, fields, place, prepared, key, at, number)
+        except IntegrityError:
+            existing = _case_for_key(key, actor) if key else None
+            if existing is not None:
+                return existing, False
+            if number is None or attempt == 2 or not numbers.is_taken(number):
+                raise
+            numbers.forget()  # a block from before the sequence was reset (a flushed database)
+            continue
+        return case, True
 
 
 def _idempotency_key(value):
@@ -529,9 +535,10 @@ def fallback_region_code():
     return code or ""
 
 
-def _insert_case(actor, fields, place, prepared, key, at):
-    case = Case(
-        number=_next_number(at),
+def _insert_case(actor, fields, place, prepared, key, at, number=None):
+    case = rows.build(
+        Case,
+        number=number or _next_number(at),
         channel=fields["channel"],
         status=Status.REPORTED,
         category=fields["category"],

@@ -60,7 +60,8 @@ def append_event(
     else:
         last = _last_event(case.pk)
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
-    event = CaseEvent(
+    event = rows.build(
+        CaseEvent,
         case=case,
         seq=seq,
         at=at,

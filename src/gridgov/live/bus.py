@@ -26,10 +26,10 @@ def publish(kind, data, *, region_code=""):
 
     One precompiled INSERT (gridgov.cases.rows): `objects.create()` compiled the statement
     anew for every event, on the path of every case transition."""
-    from gridgov.cases.rows import insert
+    from gridgov.cases.rows import build, insert
     from gridgov.screen.models import LiveEvent
 
-    row = insert(LiveEvent(kind=kind, data=data, region_code=region_code or ""))
+    row = insert(build(LiveEvent, kind=kind, data=data, region_code=region_code or ""))
     if connection.vendor == "postgresql":
         # Delivered by PostgreSQL at commit, and collapsed to one per transaction.
         with connection.cursor() as cursor:

@@ -36,7 +36,7 @@ def settings_in_subprocess(tmp_path, **env):
 def test_time_zone_defaults_to_shanghai_and_sqlite_in_var(tmp_path):
     values = settings_in_subprocess(tmp_path)
     assert values["tz"] == "Asia/Shanghai"
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "gridgov.core.sqlite"  # Django's SQLite backend + the writer queue
     assert values["name"] == str(tmp_path / "var" / "gridgov.sqlite3")
 
 

@@ -1,0 +1,115 @@
+"""The SQLite backend's queue for writers across connections (gridgov.core.sqlite, decision 0013)."""
+
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connections
+from django.db.utils import ConnectionHandler
+
+from gridgov.core.sqlite.base import WriterLock
+
+
+def file_connections(tmp_path, timeout=5):
+    settings = {
+        "ENGINE": "gridgov.core.sqlite",
+        "NAME": str(tmp_path / "db.sqlite3"),
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": timeout},
+    }
+    return ConnectionHandler({"default": settings, "other": dict(settings)})
+
+
+@pytest.fixture(autouse=True)
+def own_databases(django_db_blocker):
+    """These tests open their own file databases, not the test database."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def test_a_transaction_holds_the_writer_lock_until_commit_and_rollback(tmp_path):
+    handler = file_connections(tmp_path)
+    first = handler["default"]
+    probe = WriterLock(str(tmp_path / "db.sqlite3") + "-writer.lock", timeout=0.05)
+    with first.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n INTEGER)")
+    first.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    with pytest.raises(OperationalError, match="locked"):
+        probe.acquire()  # held by the open transaction
+    first.commit()
+    first.set_autocommit(True)
+    probe.acquire()  # free after COMMIT
+    probe.release()
+    first.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    first.rollback()
+    first.set_autocommit(True)
+    probe.acquire()  # free after ROLLBACK
+    probe.close()
+    handler.close_all()
+
+
+def test_concurrent_writers_queue_instead_of_failing(tmp_path):
+    """Eight threads with their own connections each add 50 rows in short transactions:
+    every row arrives, no 'database is locked'."""
+    handler = file_connections(tmp_path, timeout=30)
+    with handler["default"].cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n INTEGER)")
+    errors = []
+
+    def writer(worker):
+        connection = ConnectionHandler(handler.settings)["default"]
+        try:
+            for n in range(50):
+                with _atomic(connection):
+                    with connection.cursor() as cursor:
+                        cursor.execute("INSERT INTO t (n) VALUES (%s)", [worker * 100 + n])
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with handler["default"].cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), COUNT(DISTINCT n) FROM t")
+        assert cursor.fetchone() == (400, 400)
+    handler.close_all()
+
+
+class _atomic:
+    """BEGIN ... COMMIT on a connection that is not in django.db.connections."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        self.connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.connection.commit()
+        else:
+            self.connection.rollback()
+        self.connection.set_autocommit(True)
+
+
+def test_a_writer_that_waits_too_long_gets_database_is_locked(tmp_path):
+    lock_path = str(tmp_path / "db.sqlite3") + "-writer.lock"
+    holder, waiter = WriterLock(lock_path, timeout=1), WriterLock(lock_path, timeout=0.1)
+    holder.acquire()
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="database is locked"):
+        waiter.acquire()
+    assert time.monotonic() - started >= 0.1
+    holder.release()
+    waiter.acquire()
+    waiter.close()
+    holder.close()
+
+
+@pytest.mark.django_db
+def test_the_project_database_uses_the_queue():
+    assert connections["default"].settings_dict["ENGINE"] in ("gridgov.core.sqlite", "django.db.backends.postgresql")
