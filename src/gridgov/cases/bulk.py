@@ -34,9 +34,11 @@ from .clocks import mirror_deadline, new_clock
 from .models import Case, CaseClock, CaseEvent, ClockKind, Status
 from .timeline import event_hash, event_payload
 
-# Rows per INSERT statement at most; fewer where SQLite's bound-variable limit needs it.
+# Rows per multi-row INSERT on SQLite at most; fewer where its bound-variable limit needs it.
 BATCH_SIZE = 500
 SQLITE_MAX_VARIABLES = 32766  # SQLite >= 3.32 (the sqlite3 module cannot always ask)
+# Rows per INSERT ... SELECT FROM UNNEST on PostgreSQL (one array parameter per column).
+UNNEST_BATCH_SIZE = 5000
 # Idempotency keys per lookup query (SQLite allows 32766 bound variables).
 KEY_LOOKUP_CHUNK = 5000
 
@@ -296,31 +298,33 @@ def insert_rows(objs, using="default"):
 
     What bulk_create does (no signals either), with the value conversion of
     cases.rows.insert (types the database takes as they are skip get_db_prep_save) plus
-    one conversion per distinct value of a column within the call."""
+    one conversion per distinct value of a column within the call. SQLite gets multi-row
+    VALUES; PostgreSQL one array per column through UNNEST (as bulk_create does there),
+    because psycopg parses the text of a long VALUES statement on every execution."""
     if not objs:
         return objs
     connection = connections[using]
-    plan = rows._plan(type(objs[0]), connection)
+    model = type(objs[0])
+    plan = rows._plan(model, connection)
     columns = [field for field, *_rest in plan.fields]
-    per_statement = _rows_per_statement(connection, len(columns))
+    unnest = connection.vendor == "postgresql"
+    per_statement = UNNEST_BATCH_SIZE if unnest else max(1, min(BATCH_SIZE, SQLITE_MAX_VARIABLES // len(columns)))
     memo = {field: {} for field in columns}
     for start in range(0, len(objs), per_statement):
         batch = objs[start:start + per_statement]
-        params = []
-        for obj in batch:
-            params.extend(_values(plan, obj, connection, memo))
-        sql = _insert_sql(type(objs[0]), columns, len(batch), connection)
-        for obj, (pk,) in zip(batch, _fetch_all(connection, sql, rows.native(sql, connection), params), strict=True):
+        value_rows = [_values(plan, obj, connection, memo) for obj in batch]
+        if unnest:
+            sql, params = _unnest_sql(model, columns, connection), [list(column) for column in zip(*value_rows)]
+            # psycopg's %b: the arrays travel in binary, not quoted element by element as text.
+            native_sql = sql.replace("%s", "%b")
+        else:
+            sql, params = _insert_sql(model, columns, len(batch), connection), [v for row in value_rows for v in row]
+            native_sql = rows.native(sql, connection)
+        for obj, (pk,) in zip(batch, _fetch_all(connection, sql, native_sql, params), strict=True):
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = using
     return objs
-
-
-def _rows_per_statement(connection, column_count):
-    if connection.vendor == "sqlite":
-        return max(1, min(BATCH_SIZE, SQLITE_MAX_VARIABLES // column_count))
-    return BATCH_SIZE
 
 
 def _values(plan, obj, connection, memo):
@@ -343,6 +347,22 @@ def _values(plan, obj, connection, memo):
 
 
 _insert_statements = {}
+
+
+def _unnest_sql(model, columns, connection):
+    key = (model, connection.alias, "unnest")
+    sql = _insert_statements.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        # Array types without their length (varchar[], not varchar(50)[]), as bulk_create does.
+        arrays = ", ".join("(%s)::{}[]".format(field.db_type(connection).split("(")[0]) for field in columns)
+        sql = _insert_statements[key] = "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) RETURNING {}".format(
+            quote(model._meta.db_table),
+            ", ".join(quote(field.column) for field in columns),
+            arrays,
+            quote(model._meta.pk.column),
+        )
+    return sql
 
 
 def _insert_sql(model, columns, row_count, connection):
@@ -369,9 +389,21 @@ def _fetch_all(connection, sql, native_sql, params):
             return cursor.fetchall()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
+        cursor = _driver_cursor(connection)
         try:
             cursor.execute(native_sql, params)
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+def _driver_cursor(connection):
+    """The driver's cursor; on PostgreSQL one that sends the parameters apart from the
+    statement (psycopg's server-side binding, which takes binary parameters): Django's
+    client-side cursor would quote every element of the UNNEST arrays into the statement
+    text, the costliest step of the whole insert."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(connection.connection)
+    return connection.connection.cursor()
