@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from gridgov.catalog import worktime
 from gridgov.catalog.models import Priority
 from gridgov.cases import services as case_services
-from gridgov.cases.bulk import InstanceMaker, create_cases_bulk, insert_rows
+from gridgov.cases import rows
+from gridgov.cases.bulk import create_cases_bulk, insert_rows
 from gridgov.cases.models import Case, Channel
 from gridgov.core.errors import Conflict, NotFound, ValidationFailed
 from gridgov.core.text import clean_text
@@ -234,10 +235,9 @@ def receive_new_orders(actor, order_inputs, *, at=None):
         cases = create_cases_bulk(actor, [_case_intake(order_input) for order_input in order_inputs], at=at)
         if not all(cases.created):
             raise IntegrityError("case of this order number exists already")
-        make_order = InstanceMaker(HotlineOrder, received_at=at, created_by=actor)
         same_deadlines = {}
         orders = [
-            make_order(**_order_values(order_input, case), **_order_deadlines(order_input, at, same_deadlines))
+            rows.build(HotlineOrder, **_order_fields(actor, order_input, case, at, same_deadlines))
             for order_input, case in zip(order_inputs, cases)
         ]
         insert_rows(orders)
@@ -259,16 +259,7 @@ def _case_intake(order_input):
     }
 
 
-def _order_fields(actor, order_input, case, at):
-    return {
-        **_order_values(order_input, case),
-        **_order_deadlines(order_input, at),
-        "received_at": at,
-        "created_by": actor,
-    }
-
-
-def _order_values(order_input, case):
+def _order_fields(actor, order_input, case, at, same_deadlines=None):
     return {
         "order_number": order_input.order_number,
         "case": case,
@@ -280,6 +271,9 @@ def _order_values(order_input, case):
         "address": order_input.address,
         "fingerprint": order_input.fingerprint(),
         "hotline_deadline": order_input.hotline_deadline,
+        **_order_deadlines(order_input, at, same_deadlines),
+        "received_at": at,
+        "created_by": actor,
     }
 
 
