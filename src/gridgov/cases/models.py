@@ -183,6 +183,8 @@ class Case(models.Model):
             models.Index(fields=["region_code", "status"]),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["category", "created_at"]),
+            # The big screen's open-case pass reads this index alone (gridgov.screen.overview).
+            models.Index(fields=["status", "grid", "due_at", "warn_at", "priority", "category"], name="case_screen_open_idx"),
         ]
 
     def __str__(self):
