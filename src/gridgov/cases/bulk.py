@@ -7,11 +7,12 @@ clock and hash-chained "create" event. What differs is how the rows are written:
 
 - every intake is checked and placed before anything is written (the first bad intake
   raises its DomainError with `index` set to its position in `intakes`);
-- the case numbers come as one block from CaseNumberSequence (one upsert adding n);
+- the case numbers come as one block from CaseNumberSequence (one upsert adding n, in
+  the caller's transaction);
 - cases, clocks and events go in with multi-row INSERT ... RETURNING id statements
-  (`insert_rows`: bulk_create's result, PostgreSQL and SQLite >= 3.35, at a quarter of
-  its cost: the statement text is built once per batch size and equal values, such as the
-  one creation time, are converted for the database once);
+  (`insert_rows`: bulk_create's result, PostgreSQL and SQLite >= 3.35, at a fifth of its
+  CPU: the statement text is built once per batch size and equal values, such as the one
+  creation time, are converted for the database once);
 - `services.announce_created` announces them after commit, as create_case does one by one.
 
 Idempotency keys stay unique as in create_case: a key already stored returns that case
@@ -40,6 +41,7 @@ SQLITE_MAX_VARIABLES = 32766  # SQLite >= 3.32 (the sqlite3 module cannot always
 UNNEST_BATCH_SIZE = 5000
 # Idempotency keys per lookup query (SQLite allows 32766 bound variables).
 KEY_LOOKUP_CHUNK = 5000
+
 
 class CreatedCases(list):
     """The cases, in the order of the intakes; `created[i]` is False for a case that

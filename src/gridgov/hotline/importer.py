@@ -9,7 +9,7 @@ outside the uploader's area) rolls back the whole batch and is reported against 
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -18,7 +18,7 @@ from openpyxl.worksheet._reader import CELL_TAG, INLINE_STRING, ROW_TAG, VALUE_T
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
-from gridgov.core.errors import DomainError, ValidationFailed
+from gridgov.core.errors import Conflict, DomainError, ValidationFailed
 
 from .models import HotlineImport, HotlineOrder, ImportStatus
 from .services import check_order, receive_new_orders
@@ -229,6 +229,10 @@ def _save(checked, actor, report):
     except DomainError as failure:
         index = getattr(failure, "index", None)
         report.errors = _errors(checked[index][0] if index is not None else 0, failure)
+    except IntegrityError:
+        # Another upload or the API stored one of these order numbers meanwhile. Nothing
+        # was saved; the same file uploaded again skips the numbers stored by then.
+        report.errors = _errors(0, Conflict(code="order_conflict"))
     else:
         report.created = len(orders)
 

@@ -166,3 +166,26 @@ def test_the_lean_sheet_reader_reads_what_openpyxl_reads(write_only):
     assert {number: values for number, values in got.items() if values} == {n: v for n, v in expected.items() if v}
     assert got[2][4] == dt.datetime(2026, 12, 1, 17, 30) and got[2][5] == dt.datetime(2026, 12, 2)
     assert got[4][8] == "第九列" and got.get(3, {}) == {}
+
+
+def test_an_order_number_stored_meanwhile_fails_the_batch_as_a_conflict(staff, monkeypatch):
+    from gridgov.hotline import importer
+
+    services.receive_order(staff.clerk, {"order_number": "GD1", "order_type": "咨询", "content": "另一处刚刚收到"})
+    # As if the API stored GD1 after the file's numbers were looked up.
+    monkeypatch.setattr(importer, "_stored_order_numbers", lambda numbers: set())
+    report = import_orders(io.BytesIO(xlsx_bytes(GOOD)), staff.clerk)
+    assert not report.ok and report.created == 0
+    assert report.errors == [{"row": 0, "field": "", "column": "", "message": "记录已被他人修改，请刷新后重试。"}]
+    assert HotlineOrder.objects.count() == 1 and Case.objects.count() == 1
+
+
+def test_progress_is_reported_per_chunk_of_rows_then_saving(staff, monkeypatch):
+    from gridgov.hotline import importer
+
+    monkeypatch.setattr(importer, "PROGRESS_CHUNK", 2)
+    calls = []
+    rows = [*GOOD, ("GD4", "求助", "", "", "", "第四", "", None), ("GD5", "求助", "", "", "", "第五", "", None)]
+    report = import_orders(io.BytesIO(xlsx_bytes(rows)), staff.clerk, progress=lambda *args: calls.append(args))
+    assert report.ok and report.created == 5
+    assert calls == [(2, 5, "checking"), (4, 5, "checking"), (5, 5, "checking"), (5, 5, "saving")]
