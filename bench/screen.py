@@ -195,6 +195,7 @@ def bench_overview(args):
     if Case.objects.exists():  # GRIDGOV_VAR of an earlier run: its cases and counts are reused
         sub = Region.objects.get(level=Level.SUBDISTRICT)
         insert_seconds = 0.0
+        analyze()  # also for indexes that the migrate above has just added
     else:
         sub, grids = build_regions()
         seed_demo_cameras()
@@ -204,6 +205,7 @@ def bench_overview(args):
         count_rows = rebuild()
         print(f"daily counts rebuilt: {count_rows:,} rows in {time.perf_counter() - started:.1f} s wall, "
               f"{time.process_time() - started_cpu:.1f} s cpu", flush=True)
+        analyze()
     total = Case.objects.count()
     token = KioskToken(label="bench", scope=sub, expires_at=timezone.now() + dt.timedelta(days=1))
     raw = token.set_new_token()
@@ -219,6 +221,7 @@ def bench_overview(args):
     from gridgov.screen import overview as overview_module
 
     sections = section_times(overview_module, sub.code)
+    queries = slowest_queries(overview_module, sub.code)
     from_cases = build_median(lambda: overview_module.build_overview(sub.code, counts=False), max(3, args.runs // 3))
     refresh = refresh_cost(rng, 300)
     settings.GRIDGOV_SCREEN["cache_seconds"] = 5
@@ -232,9 +235,28 @@ def bench_overview(args):
           f"{from_cases[1]:.0f} ms cpu; ratio to the counts {from_cases[1] / max(overview[1], 0.001):.1f}x cpu")
     print("where the time goes (build_overview sections, median ms wall / cpu): "
           + ", ".join(f"{name} {wall:.1f}/{cpu:.1f}" for name, (wall, cpu) in sections.items()))
+    print(f"queries of one build_overview: {queries[0]}, {queries[1]:.0f} ms in the database (debug cursor); slowest: "
+          + "; ".join(f"{ms:.0f} ms {sql}" for ms, sql in queries[2]))
     print(f"keeping the counts: refresh_case median {refresh[0]:.2f} ms wall, {refresh[1]:.2f} ms cpu per transition")
     print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     return sub.code
+
+
+def analyze():
+    """Planner statistics, and on PostgreSQL the visibility map that index-only scans need
+    (what autovacuum provides in service)."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def slowest_queries(module, scope_code, top=6):
+    """(number of queries, their total ms, the `top` slowest as (ms, start of the SQL))."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        module.build_overview(scope_code)
+    timed = sorted(((float(q["time"]) * 1000, q["sql"][:90]) for q in captured.captured_queries), reverse=True)
+    return len(timed), sum(ms for ms, _sql in timed), timed[:top]
 
 
 def build_median(function, runs):
@@ -249,20 +271,15 @@ def build_median(function, runs):
 
 def section_times(module, scope_code, runs=5):
     """Each top-level part of build_overview timed on its own (same inputs as the page)."""
-    window = module.Window(timezone.now())
-    window.scope_code, window.counts = scope_code, True
-    window.urgent_ids = module.emergency_category_ids()
-    cases = module.scope_cases(scope_code)
-    window.open_by_grid = module.open_summary(cases, window)
+    window, cases = module.prepare(scope_code, timezone.now())
     parts = {
-        "open pass": lambda: module.open_summary(cases, window),
+        "shared reads (open pass, today, window area counts)": lambda: module.prepare(scope_code, timezone.now()),
         "governance": lambda: module.governance(cases, scope_code, window),
         "map": lambda: module.map_layers(cases, scope_code, window),
         "trends": lambda: module.trends(cases, window),
         "rankings": lambda: module.rankings(cases, window),
         "emergency": lambda: module.emergency(cases, scope_code, window),
-        "livelihood+property": lambda: [module.category_module(cases, window, module.screen_settings()[key])
-                                        for key in ("livelihood_categories", "property_categories")],
+        "livelihood+property": lambda: module.category_panels(cases, window),
     }
     return {name: build_median(part, runs) for name, part in parts.items()}
 
@@ -379,12 +396,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=10.0, help="events per second")
     parser.add_argument("--skip-overview", action="store_true")
+    parser.add_argument("--skip-sse", action="store_true")
     args = parser.parse_args()
     if args.skip_overview:
         call_command("migrate", verbosity=0)
     else:
         bench_overview(args)
-    bench_sse(args)
+    if not args.skip_sse:
+        bench_sse(args)
 
 
 if __name__ == "__main__":

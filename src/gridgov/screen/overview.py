@@ -91,13 +91,7 @@ def build_overview(scope_code, *, now=None, counts=None):
     now = now or timezone.now()
     # Taken first: events after this id may already be counted below, never missed.
     cursor = latest_id()
-    window = Window(now)
-    window.scope_code = scope_code
-    # The window's figures come from the daily counts unless the scope is finer than them.
-    window.counts = overview_counts.usable_for(scope_code) if counts is None else counts
-    window.urgent_ids = emergency_category_ids()
-    cases = scope_cases(scope_code)
-    window.open_by_grid = open_summary(cases, window)
+    window, cases = prepare(scope_code, now, counts)
     return {
         "generated_at": now.isoformat(),
         "cursor": cursor,
@@ -108,14 +102,27 @@ def build_overview(scope_code, *, now=None, counts=None):
         "trends": trends(cases, window),
         "rankings": rankings(cases, window),
         "emergency": emergency(cases, scope_code, window),
-        "livelihood": category_module(cases, window, screen_settings()["livelihood_categories"]),
-        "property": {
-            **category_module(cases, window, screen_settings()["property_categories"]),
-            "by_estate": estate_module(cases, window),
-        },
-        "party": indicators(IndicatorModule.PARTY),
-        "economy": indicators(IndicatorModule.ECONOMY),
+        **category_panels(cases, window),
+        **indicator_panels(),
     }
+
+
+def prepare(scope_code, now, counts=None):
+    """The window and the reads that several panels share; returns (window, scope's cases)."""
+    window = Window(now)
+    window.scope_code = scope_code
+    # The window's figures come from the daily counts unless the scope is finer than them.
+    window.counts = overview_counts.usable_for(scope_code) if counts is None else counts
+    window.urgent_ids = emergency_category_ids()
+    whole = not scope_code or covers_every_case(scope_code)
+    cases = scope_cases(scope_code, whole)
+    # With every case inside the scope, every daily count is too: no filter on them.
+    window.count_scope = "" if whole else scope_code
+    # The window's area counts, read once for the funnel, rates, trends and rankings.
+    window.area = overview_counts.area_rows(window, window.count_scope) if window.counts else None
+    window.open_by_grid = open_summary(cases, window)
+    window.today = today_summary(cases, window)
+    return window, cases
 
 
 class Window:
@@ -136,9 +143,12 @@ def unindexed(field, empty=""):
     return Coalesce(field, Value(empty))
 
 
-def scope_cases(scope_code):
+def scope_cases(scope_code, whole=None):
+    """whole: the scope holds every case (covers_every_case), when already known."""
     cases = CaseModel.objects.all()
-    if not scope_code or covers_every_case(scope_code):
+    if whole is None:
+        whole = not scope_code or covers_every_case(scope_code)
+    if whole:
         return cases
     return cases.filter(region_code__startswith=scope_code)
 
@@ -165,7 +175,7 @@ def governance(cases, scope_code, window):
         "today": today_counts(cases, window),
         "funnel": [{"key": key, "label": label, "value": totals[key]} for key, label in FUNNEL],
         "rates": {
-            "response": response_rate(cases, window),
+            "response": response_rate(cases, window, totals),
             "resolution": ratio(totals["closed"], totals["dispatched"]),
             "satisfaction": ratio(totals["satisfied"], totals["rated"]),
             "on_time": ratio(totals["closed_on_time"], totals["closed"]),
@@ -200,14 +210,20 @@ def on_duty_positions(scope_code, window):
     return in_scope(recent, "region_code", scope_code)
 
 
-def today_counts(cases, window):
+def today_summary(cases, window):
+    """Today's cases per (channel, status) with how many of them are urgent: one pass over
+    today's rows for the live counters of 网格治理 and 应急指挥."""
     rows = (
         cases.filter(created_at__gte=window.today_start)
         .values(ch=unindexed("channel"), st=unindexed("status"))
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), urgent=Count("id", filter=emergency_q(window.urgent_ids)))
     )
+    return list(rows)
+
+
+def today_counts(cases, window):
     by_channel, by_status = {}, {}
-    for row in rows:
+    for row in window.today:
         by_channel[row["ch"]] = by_channel.get(row["ch"], 0) + row["n"]
         by_status[row["st"]] = by_status.get(row["st"], 0) + row["n"]
     return {
@@ -226,7 +242,7 @@ def labelled(choices, counts):
 def window_totals(cases, window):
     """The funnel and three of the rates in one pass over the window's cases."""
     if window.counts:
-        return overview_counts.window_totals(window, window.scope_code)
+        return overview_counts.window_totals(window.area)
     return cases.filter(created_at__gte=window.since).aggregate(
         created=Count("id"),
         accepted=Count("accepted_at"),
@@ -239,11 +255,8 @@ def window_totals(cases, window):
     )
 
 
-def response_rate(cases, window):
-    if window.counts:
-        totals = overview_counts.sums(
-            overview_counts.window_rows("area", window, window.scope_code), "sign_clocks", "sign_on_time"
-        )
+def response_rate(cases, window, totals):
+    if window.counts:  # the counts' window totals include the sign-off clocks
         return ratio(totals["sign_on_time"], totals["sign_clocks"])
     # Driven from the window's cases (created_at index), then their clocks by (case, kind).
     clocks = CaseClock.objects.filter(kind=ClockKind.SIGN, case__in=cases.filter(created_at__gte=window.since))
@@ -258,9 +271,15 @@ def clock_lists(cases, window):
     return {
         "overdue_count": open_total(window, "overdue"),
         "warning_count": open_total(window, "warning"),
-        "overdue": case_rows(overdue.order_by("due_at")[:LIST_LENGTH]),
-        "warning": case_rows(warning.order_by("due_at")[:LIST_LENGTH]),
+        "overdue": listed(window, "overdue", overdue.order_by("due_at")),
+        "warning": listed(window, "warning", warning.order_by("due_at")),
     }
+
+
+def listed(window, figure, ordered):
+    """The first open cases of a list whose size the open-case pass already counted; none
+    counted, no query (a newest-first walk for missing cases could read the whole table)."""
+    return case_rows(ordered[:LIST_LENGTH]) if open_total(window, figure) else []
 
 
 CASE_ROW_FIELDS = (
@@ -270,9 +289,13 @@ CASE_ROW_FIELDS = (
 
 
 def case_rows(queryset):
-    """A few cases for a list on the screen: no personal data, only what the screen shows."""
+    """A few cases for a list on the screen (an ordered, sliced queryset): no personal data,
+    only what the screen shows."""
+    # The names are joined to the few cases picked by the subquery: joined before its
+    # LIMIT, PostgreSQL joined every candidate (thousands of open cases) first.
+    picked = CaseModel.objects.filter(pk__in=queryset.values("pk")).order_by(*queryset.query.order_by)
     rows = []
-    for row in queryset.values(*CASE_ROW_FIELDS):
+    for row in picked.values(*CASE_ROW_FIELDS):
         rows.append({
             "id": row["id"],
             "number": row["number"],
@@ -331,17 +354,29 @@ def open_summary(cases, window):
     """Every open-case figure in one pass: per grid (0 = unplaced) open, overdue, warning
     and urgent counts. Same conditions as gridgov.cases.clocks.clock_state_q."""
     now = window.now
+    # Grouped in the order of the index (status, grid, ...) that holds every column read
+    # here: the database streams it without a sort. Rows are counted by status (never
+    # null): the id is not in that index on PostgreSQL.
     rows = (
         cases.filter(status__in=OPEN_STATUSES)
-        .values(grid_key=Coalesce("grid_id", Value(0)))
+        .values("status", "grid_id")
         .annotate(
-            open=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            warning=Count("id", filter=Q(due_at__gte=now, warn_at__lte=now)),
-            urgent=Count("id", filter=emergency_q(window.urgent_ids)),
+            open=Count("status"),
+            overdue=Count("status", filter=Q(due_at__lt=now)),
+            warning=Count("status", filter=Q(due_at__gte=now, warn_at__lte=now)),
+            urgent=Count("status", filter=emergency_q(window.urgent_ids)),
         )
+        .order_by()
     )
-    return {row.pop("grid_key"): row for row in rows}
+    by_grid = {}
+    for row in rows:
+        totals = by_grid.setdefault(row["grid_id"] or 0, dict.fromkeys(OPEN_FIGURES, 0))
+        for key in OPEN_FIGURES:
+            totals[key] += row[key]
+    return by_grid
+
+
+OPEN_FIGURES = ("open", "overdue", "warning", "urgent")
 
 
 def open_total(window, key):
@@ -392,7 +427,7 @@ def marker_clock(row, now):
 
 def heat_cells(cases, window):
     if window.counts:
-        cells = overview_counts.heat_cells(window, window.scope_code, MAX_HEAT_CELLS)
+        cells = overview_counts.heat_cells(window, window.count_scope, MAX_HEAT_CELLS)
         return [{"cell": cell, "n": n, "ring": cell_ring(cell)} for cell, n in cells]
     rows = (
         cases.filter(created_at__gte=window.since)
@@ -450,7 +485,7 @@ def inspector_point(row):
 # -- trends and rankings ------------------------------------------------------------------------
 def trends(cases, window):
     if window.counts:
-        return overview_counts.trends(window, window.scope_code)
+        return overview_counts.trends(window, window.count_scope, window.area)
     starts = [window.since + dt.timedelta(days=n) for n in range(window.days)]
     return {
         "days": [start.date().isoformat() for start in starts],
@@ -483,7 +518,7 @@ def day_number(field, starts, low, high):
 
 def rankings(cases, window):
     if window.counts:
-        return overview_counts.rankings(window, window.scope_code, ranked)
+        return overview_counts.rankings(window, window.count_scope, ranked, window.area)
     recent = cases.filter(created_at__gte=window.since)
     closed_on_time = Count("id", filter=Q(closed_at__isnull=False, was_overdue=False))
     by_department = recent.filter(department__isnull=False).values(department_key=unindexed("department_id", 0)).annotate(
@@ -535,17 +570,17 @@ def emergency_q(urgent_ids):
 def emergency(cases, scope_code, window):
     urgent = emergency_q(window.urgent_ids)
     urgent_open = cases.filter(status__in=OPEN_STATUSES).filter(urgent)
-    alarms = cases.filter(channel__in=ALARM_CHANNELS)
-    alarm_today = alarms.filter(created_at__gte=window.today_start).aggregate(
-        total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES))
-    )
+    # Matched on a computed channel: without planner statistics SQLite let the channel
+    # index (a third of all cases) drive this query instead of the 24-hour range.
+    alarms = cases.alias(alarm_channel=unindexed("channel")).filter(alarm_channel__in=ALARM_CHANNELS)
+    alarms_today = [row for row in window.today if row["ch"] in ALARM_CHANNELS]
     cameras = camera_status_counts(scope_code)
     return {
         "urgent_open": open_total(window, "urgent"),
-        "urgent_today": cases.filter(created_at__gte=window.today_start).filter(urgent).count(),
-        "urgent": case_rows(urgent_open.order_by("-created_at")[:LIST_LENGTH]),
-        "alarms_today": alarm_today["total"],
-        "alarms_open": alarm_today["open"],
+        "urgent_today": sum(row["urgent"] for row in window.today),
+        "urgent": listed(window, "urgent", urgent_open.order_by("-created_at")),
+        "alarms_today": sum(row["n"] for row in alarms_today),
+        "alarms_open": sum(row["n"] for row in alarms_today if row["st"] in OPEN_STATUSES),
         "alarms": case_rows(alarms.filter(created_at__gte=window.now - dt.timedelta(hours=24)).order_by("-created_at")[:LIST_LENGTH]),
         "whistles": active_whistles(scope_code),
         "cameras": cameras,
@@ -570,16 +605,38 @@ def camera_status_counts(scope_code):
 
 
 # -- 民生保障 and 智慧物业 --------------------------------------------------------------------
-def category_ids_named(names):
-    """The 大类 with these names and all their 小类."""
-    majors = Category.objects.filter(name__in=names, parent__isnull=True)
-    return list(Category.objects.filter(Q(id__in=majors) | Q(parent__in=majors)).values_list("id", flat=True))
+def category_ids_by_panel(names_by_panel):
+    """{panel: ids of the 大类 with its names and of all their 小类}, in one read."""
+    wanted = {name for names in names_by_panel.values() for name in names}
+    majors_and_children = Category.objects.filter(
+        Q(name__in=wanted, parent__isnull=True) | Q(parent__name__in=wanted, parent__parent__isnull=True)
+    )
+    rows = list(majors_and_children.values_list("id", "name", "parent__name"))
+    return {
+        panel: [pk for pk, name, parent_name in rows if (parent_name if parent_name is not None else name) in names]
+        for panel, names in names_by_panel.items()
+    }
 
 
-def category_module(cases, window, major_names):
-    ids = category_ids_named(major_names)
+PANEL_CATEGORIES = {"livelihood": "livelihood_categories", "property": "property_categories"}
+
+
+def category_panels(cases, window):
+    """民生保障 and 智慧物业; with the daily counts, one read of the 小类 rows serves both."""
+    names = {panel: screen_settings()[setting] for panel, setting in PANEL_CATEGORIES.items()}
+    ids = category_ids_by_panel(names)
+    rows = None
     if window.counts:
-        counted = overview_counts.category_module(window, window.scope_code, ids)
+        rows = overview_counts.category_rows(window, window.count_scope, {pk for panel_ids in ids.values() for pk in panel_ids})
+    panels = {panel: category_module(cases, window, names[panel], ids[panel], rows) for panel in PANEL_CATEGORIES}
+    panels["property"]["by_estate"] = estate_module(cases, window)
+    return panels
+
+
+def category_module(cases, window, major_names, ids, counted_rows=None):
+    """One panel's figures; counted_rows: overview_counts.category_rows (counts mode)."""
+    if window.counts:
+        counted = overview_counts.category_module(counted_rows, ids)
         return category_payload(major_names, ids, counted["totals"], counted["by_type"], counted["by_community"])
     recent = cases.filter(created_at__gte=window.since, category_id__in=ids)
     totals = recent.aggregate(
@@ -624,7 +681,7 @@ def category_payload(major_names, ids, totals, by_type, by_community):
 def estate_module(cases, window):
     """智慧物业 by estate (小区): cases located in an estate, with satisfaction; busiest first."""
     if window.counts:
-        rows = overview_counts.estates(window, window.scope_code)
+        rows = overview_counts.estates(window, window.count_scope)
     else:
         rows = estate_rows_from_cases(cases, window)
     info = {row["id"]: row for row in Estate.objects.filter(id__in=[r["estate"] for r in rows]).values("id", "name", "property_company")}
@@ -664,14 +721,32 @@ def estate_rows_from_cases(cases, window):
 HISTORY_MONTHS = 12
 
 
-def indicators(module):
-    rows = MonthlyIndicator.objects.filter(module=module)
-    latest = rows.aggregate(latest=Max("month"))["latest"]
+def indicator_panels():
+    """党建引领 and 经济运行: each module's latest month and a year of history, from two
+    reads for both modules."""
+    rows = MonthlyIndicator.objects.order_by()
+    latest = dict(rows.values_list("module").annotate(latest=Max("month")))
+    first = {module: first_history_month(month) for module, month in latest.items()}
+    recent = []
+    if first:
+        fields = ("module", "month", "key", "label", "value", "unit", "source", "sort_order")
+        recent = list(rows.filter(month__gte=min(first.values())).order_by("month", "sort_order", "key").values(*fields))
+    panels = {}
+    for panel, module in (("party", IndicatorModule.PARTY), ("economy", IndicatorModule.ECONOMY)):
+        history = [row for row in recent if row["module"] == module and row["month"] >= first[module]]
+        panels[panel] = indicators(latest.get(module), history)
+    return panels
+
+
+def first_history_month(latest):
+    return (latest.replace(day=1) - dt.timedelta(days=31 * (HISTORY_MONTHS - 1))).replace(day=1)
+
+
+def indicators(latest, history):
+    """One module's panel from its rows of the history months (oldest first)."""
     if latest is None:
         return {"month": None, "items": [], "history": {"months": [], "series": {}}}
-    current = rows.filter(month=latest).order_by("sort_order", "key")
-    first_month = (latest.replace(day=1) - dt.timedelta(days=31 * (HISTORY_MONTHS - 1))).replace(day=1)
-    history = rows.filter(month__gte=first_month).order_by("month").values("month", "key", "value")
+    current = sorted((row for row in history if row["month"] == latest), key=lambda row: (row["sort_order"], row["key"]))
     months = sorted({row["month"] for row in history})
     series = {}
     for row in history:
@@ -679,8 +754,8 @@ def indicators(module):
     return {
         "month": latest.strftime("%Y-%m"),
         "items": [
-            {"key": item.key, "label": item.label, "value": float(item.value), "unit": item.unit, "source": item.source}
-            for item in current
+            {"key": row["key"], "label": row["label"], "value": float(row["value"]), "unit": row["unit"], "source": row["source"]}
+            for row in current
         ],
         "history": {
             "months": [month.strftime("%Y-%m") for month in months],

@@ -25,13 +25,22 @@ def window_rows(dim, window, scope_code):
     return rows.filter(community__startswith=scope_code) if scope_code else rows
 
 
-def sums(rows, *names):
-    totals = rows.aggregate(**{name: Sum(name) for name in names})
-    return {name: totals[name] or 0 for name in names}
+def area_rows(window, scope_code):
+    """The window's `area` counts summed per (day, community): one read (~days x
+    communities rows) behind the funnel, the rates, the created-per-day trend and the
+    community ranking."""
+    rows = (
+        window_rows(Dimension.AREA, window, scope_code)
+        .values("day", "community")
+        .annotate(**{name: Sum(name) for name in COUNTERS})
+        .order_by()
+    )
+    return list(rows)
 
 
-def window_totals(window, scope_code):
-    totals = sums(window_rows(Dimension.AREA, window, scope_code), *COUNTERS)
+def window_totals(area):
+    """The funnel's and the rates' sums over the window (area: area_rows)."""
+    totals = {name: sum(row[name] or 0 for row in area) for name in COUNTERS}
     return {
         "created": totals["cases"],
         "accepted": totals["accepted"],
@@ -46,41 +55,46 @@ def window_totals(window, scope_code):
     }
 
 
-def per_day(dim, window, scope_code):
-    rows = window_rows(dim, window, scope_code).values("day").annotate(n=Sum("cases")).order_by()
-    counts = {row["day"]: row["n"] for row in rows}
-    first = window.since.date()
-    return [counts.get(first + _days(n), 0) for n in range(window.days)]
-
-
 def _days(n):
     return dt.timedelta(days=n)
 
 
-def trends(window, scope_code):
+def window_days(window):
     first = window.since.date()
+    return [first + _days(n) for n in range(window.days)]
+
+
+def trends(window, scope_code, area):
+    days = window_days(window)
+    created = {}
+    for row in area:
+        created[row["day"]] = created.get(row["day"], 0) + (row["cases"] or 0)
+    closed_rows = window_rows(Dimension.CLOSED, window, scope_code).values("day").annotate(n=Sum("cases")).order_by()
+    closed = {row["day"]: row["n"] for row in closed_rows}
     return {
-        "days": [(first + _days(n)).isoformat() for n in range(window.days)],
-        "created": per_day(Dimension.AREA, window, scope_code),
-        "closed": per_day(Dimension.CLOSED, window, scope_code),
+        "days": [day.isoformat() for day in days],
+        "created": [created.get(day, 0) for day in days],
+        "closed": [closed.get(day, 0) for day in days],
     }
 
 
-def rankings(window, scope_code, ranked):
+RANKED_COUNTERS = {"total": "cases", "closed": "closed", "on_time": "closed_on_time"}
+
+
+def rankings(window, scope_code, ranked, area):
     by_department = (
         window_rows(Dimension.DEPARTMENT, window, scope_code)
         .values("value")
-        .annotate(total=Sum("cases"), closed=Sum("closed"), on_time=Sum("closed_on_time"))
+        .annotate(**{key: Sum(name) for key, name in RANKED_COUNTERS.items()})
         .filter(total__gt=0)
         .order_by()
     )
-    by_community = (
-        window_rows(Dimension.AREA, window, scope_code)
-        .values("community")
-        .annotate(total=Sum("cases"), closed=Sum("closed"), on_time=Sum("closed_on_time"))
-        .filter(total__gt=0)
-        .order_by()
-    )
+    by_community = {}
+    for row in area:
+        place = by_community.setdefault(row["community"], dict.fromkeys(RANKED_COUNTERS, 0))
+        for key, name in RANKED_COUNTERS.items():
+            place[key] += row[name] or 0
+    by_community = [{"community": code, **sums} for code, sums in by_community.items() if sums["total"] > 0]
     department_names = {str(pk): name for pk, name in Department.objects.values_list("id", "name")}
     community_names = dict(
         Region.objects.filter(code__in=[row["community"] for row in by_community], level=Level.COMMUNITY).values_list("code", "name")
@@ -120,18 +134,25 @@ def estates(window, scope_code):
 MODULE_COUNTERS = ("cases", "open", "closed", "rated", "satisfied")
 
 
-def category_module(window, scope_code, category_ids):
-    """Totals, 小类 ranking and communities of a panel from one pass over its counts."""
-    rows = (
+def category_rows(window, scope_code, category_ids):
+    """The window's counts per (小类, community) of these 小类: one read for both panels."""
+    return list(
         window_rows(Dimension.CATEGORY, window, scope_code)
-        .filter(value__in=[str(pk) for pk in category_ids])
+        .filter(value__in=sorted(str(pk) for pk in category_ids))
         .values("value", "community")
         .annotate(**{name: Sum(name) for name in MODULE_COUNTERS})
         .order_by()
     )
+
+
+def category_module(rows, category_ids):
+    """Totals, 小类 ranking and communities of a panel from its 小类' rows (category_rows)."""
+    wanted = {str(pk) for pk in category_ids}
     totals = dict.fromkeys(MODULE_COUNTERS, 0)
     by_value, by_community = {}, {}
     for row in rows:
+        if row["value"] not in wanted:
+            continue
         for name in MODULE_COUNTERS:
             totals[name] += row[name]
         by_value[row["value"]] = by_value.get(row["value"], 0) + row["cases"]

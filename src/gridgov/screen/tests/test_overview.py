@@ -6,14 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from gridgov.cases.models import CaseClock
+from gridgov.cases.models import OPEN_STATUSES, Case, CaseClock
 from gridgov.catalog.models import Category
 from gridgov.org.models import StaffRole
 from gridgov.screen.daycounts import rebuild
 from gridgov.screen.models import InspectorPosition, MonthlyIndicator
-from gridgov.screen.overview import build_overview
+from gridgov.screen.overview import build_overview, category_ids_by_panel
 from gridgov.video.models import Camera
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -192,3 +193,54 @@ def test_query_count_does_not_grow_with_the_cases(world, region_tree, make_case)
     with CaptureQueriesContext(connection) as after:
         build_overview(code, now=NOW)
     assert len(after.captured_queries) == len(before.captured_queries) < 50
+
+
+def test_shared_passes_match_direct_counts(world, region_tree, make_case):
+    """Today's counters come from one pass over today's cases and the open-case figures from
+    one pass over the open cases; each figure must equal its own direct count."""
+    closed_alarm = make_case("grid12", channel="iot", status="closed", created_at=at(3), closed_at=at(4))
+    open_alarm = make_case("grid21", channel="video_alarm", status="accepted", created_at=at(2), priority=4)
+    unplaced = make_case("grid11", channel="hotline", status="handling", created_at=at(9, days_ago=2), priority=4,
+                         grid=None, due_at=NOW - H, warn_at=NOW - 2 * H)
+    data = build_overview(region_tree["subdistrict"].code, now=NOW)
+
+    today = Case.objects.filter(created_at__gte=at(0))
+    urgent = Q(priority__gte=4) | Q(category__kind="event", category__code__startswith="04")
+    alarms_today = today.filter(channel__in=["video_alarm", "iot"])
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    emergency, clocks = data["emergency"], data["governance"]["clocks"]
+    assert emergency["urgent_today"] == today.filter(urgent).count() == 3  # c2, c3, open_alarm
+    assert emergency["alarms_today"] == alarms_today.count() == 3  # c3, both new alarms
+    assert emergency["alarms_open"] == alarms_today.filter(status__in=OPEN_STATUSES).count() == 2
+    assert emergency["urgent_open"] == open_cases.filter(urgent).count() == 4  # with the unplaced case
+    assert clocks["overdue_count"] == open_cases.filter(due_at__lt=NOW).count() == 2  # c2, unplaced
+    assert clocks["warning_count"] == open_cases.filter(due_at__gte=NOW, warn_at__lte=NOW).count() == 1
+    assert [row["number"] for row in emergency["urgent"]] == [world["c2"].number, world["c3"].number, open_alarm.number, unplaced.number]
+    assert [row["number"] for row in emergency["alarms"]] == [world["c3"].number, closed_alarm.number, open_alarm.number]
+    today_counts = data["governance"]["today"]
+    assert today_counts["created"] == today.count() == 6
+    assert {k: v for k, v in by_key(today_counts["by_channel"]).items() if v} == {
+        "hotline": 1, "grid_patrol": 1, "video_alarm": 2, "resident": 1, "iot": 1,
+    }
+    assert by_key(today_counts["by_status"])["closed"] == today.filter(status="closed").count() == 2
+    grids = {f["properties"]["code"]: f["properties"]["open"] for f in data["map"]["grids"]["features"]}
+    assert sum(grids.values()) == open_cases.exclude(grid=None).count() == 4
+
+
+def test_panel_categories_are_the_named_majors_and_their_children(world):
+    majors = Category.objects.filter(name="民生诉求", parent__isnull=True)
+    expected = set(Category.objects.filter(Q(id__in=majors) | Q(parent__in=majors)).values_list("id", flat=True))
+    ids = category_ids_by_panel({"livelihood": ["民生诉求"], "nothing": ["没有这个大类"]})
+    assert set(ids["livelihood"]) == expected and len(expected) > 1
+    assert ids["nothing"] == []
+
+
+def test_each_indicator_module_shows_its_own_latest_month_and_year(world, region_tree):
+    for month, value in ((dt.date(2025, 10, 1), 3), (dt.date(2025, 12, 1), 4), (dt.date(2026, 11, 1), 5)):
+        MonthlyIndicator.objects.create(module="economy", month=month, key="gdp", label="地区生产总值", value=value, unit="亿元", source="统计局")
+    data = build_overview(region_tree["subdistrict"].code, now=NOW)
+    economy, party = data["economy"], data["party"]
+    assert (economy["month"], party["month"]) == ("2026-11", "2026-10")
+    assert economy["items"] == [{"key": "gdp", "label": "地区生产总值", "value": 5.0, "unit": "亿元", "source": "统计局"}]
+    assert economy["history"] == {"months": ["2025-12", "2026-11"], "series": {"gdp": [4.0, 5.0]}}  # not 2025-10
+    assert party["history"]["months"] == ["2026-09", "2026-10"]
