@@ -49,7 +49,7 @@ from .models import (
 )
 from . import changes, numbers
 from .signals import case_changed, case_recorded, cases_recorded
-from .timeline import append_event
+from .timeline import append_event, new_event
 
 logger = logging.getLogger(__name__)
 
@@ -429,9 +429,12 @@ def create_case(
     at = at or timezone.now()
     for attempt in (1, 2):
         number = numbers.take(at)
+        # Every row is built before the transaction opens: it holds SQLite's write lock (and
+        # a PostgreSQL transaction) only for the statements.
+        case, clock, event = _new_case(actor, fields, place, prepared, key, at, number)
         try:
             with photo_store.delete_files_on_error(), transaction.atomic():
-                case = _insert_case(actor, fields, place, prepared, key, at, number)
+                _write_case(case, clock, event, actor, prepared, at)
         except IntegrityError:
             existing = _case_for_key(key, actor) if key else None
             if existing is not None:
@@ -535,12 +538,13 @@ def fallback_region_code():
     return code or ""
 
 
-def _insert_case(actor, fields, place, prepared, key, at, number=None):
+def _new_case(actor, fields, place, prepared, key, at, number):
+    """The unsaved case, its 受理-派遣 clock and (when the number is known) its first event."""
     case = rows.build(
         Case,
-        number=number or _next_number(at),
+        number=number or "",
         channel=fields["channel"],
-        status=Status.REPORTED,
+        status=Status.REPORTED.value,
         category=fields["category"],
         priority=fields["priority"],
         description=fields["description"],
@@ -560,19 +564,27 @@ def _insert_case(actor, fields, place, prepared, key, at, number=None):
     )
     clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
     mirror_deadline(case, [clock])
+    event = _creation_event(case, actor, at, prepared) if number else None
+    return case, clock, event
+
+
+def _creation_event(case, actor, at, prepared):
+    return new_event(
+        case, 1, "", actor=actor, action="create", at=at, to_status=Status.REPORTED.value,
+        data=_creation_data(case), attachment_hashes=[photo.sha256 for photo in prepared],
+    )
+
+
+def _write_case(case, clock, event, actor, prepared, at):
+    """The create's statements (inside its transaction)."""
+    if not case.number:  # inside a caller's transaction: the counter moves with it
+        case.number = _next_number(at)
+        event = _creation_event(case, actor, at, prepared)
     rows.insert(case)
     clock.case = case  # now with its primary key
     rows.insert(clock)
-    event = append_event(
-        case,
-        actor=actor,
-        action="create",
-        at=at,
-        to_status=Status.REPORTED,
-        data=_creation_data(case),
-        attachment_hashes=[photo.sha256 for photo in prepared],
-        first=True,
-    )
+    event.case = case
+    rows.insert(event)
     for photo in prepared:
         photo_store.save_photo(photo, case=case, kind=AttachmentKind.REPORT, user=actor, event=event)
     _announce(case, event)

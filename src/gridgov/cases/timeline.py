@@ -60,6 +60,16 @@ def append_event(
     else:
         last = _last_event(case.pk)
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
+    event = new_event(case, seq, prev_hash, actor=actor, action=action, at=at, from_status=from_status,
+                      to_status=to_status, note=note, data=data, attachment_hashes=attachment_hashes)
+    rows.insert(event)
+    return event
+
+
+def new_event(case, seq, prev_hash, *, actor, action, at, from_status="", to_status="", note="", data=None,
+              attachment_hashes=()):
+    """The unsaved, hashed event `seq` of `case` (the hash needs the case number, not its id:
+    a create prepares its first event before its transaction opens)."""
     event = rows.build(
         CaseEvent,
         case=case,
@@ -74,7 +84,6 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(prev_hash, event_payload(case.number, event, attachment_hashes))
-    rows.insert(event)
     return event
 
 
