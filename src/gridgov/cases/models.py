@@ -105,9 +105,10 @@ def case_in_scope(user, region_code, department_id):
 class Case(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, db_index=True)
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
     category = models.ForeignKey(
-        "catalog.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("category")
+        "catalog.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("category"),
+        db_index=False,
     )
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     description = models.TextField(_("description"))
@@ -119,20 +120,22 @@ class Case(models.Model):
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True, db_index=True)
+    h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True)
     grid = models.ForeignKey(
         "geo.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("grid")
     )
     # Code of the most specific region the case belongs to (its grid, or the community or
     # fallback region while unplaced). Scope restriction filters on this prefix.
-    region_code = models.CharField(_("region code"), max_length=15, db_index=True, blank=True)
-    needs_placement = models.BooleanField(_("needs manual placement"), default=False, db_index=True)
+    region_code = models.CharField(_("region code"), max_length=15, blank=True)
+    needs_placement = models.BooleanField(_("needs manual placement"), default=False)
 
     department = models.ForeignKey(
-        "org.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("department")
+        "org.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("department"),
+        db_index=False,
     )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="handled_cases", verbose_name=_("handler")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="handled_cases", verbose_name=_("handler"),
+        db_index=False,
     )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reported_cases", verbose_name=_("reported by")
@@ -148,13 +151,14 @@ class Case(models.Model):
     rework_count = models.PositiveSmallIntegerField(_("rework count"), default=0)
     return_count = models.PositiveSmallIntegerField(_("return count"), default=0)
     extension_count = models.PositiveSmallIntegerField(_("extension count"), default=0)
-    supervised = models.BooleanField(_("under supervision"), default=False, db_index=True)
+    supervised = models.BooleanField(_("under supervision"), default=False)
     supervision_note = models.TextField(_("supervision note"), blank=True)
     parked_from_status = models.CharField(_("status before parking"), max_length=12, blank=True)
     reject_reason = models.TextField(_("reason for not accepting"), blank=True)
     # A duplicate merged into another case (gridgov.cases.merge): status "rejected" plus this link.
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("merged into")
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("merged into"),
+        db_index=False,
     )
     merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
 
@@ -166,7 +170,7 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Bumped by every transition; a form that sends an older version is told someone acted first.
@@ -178,11 +182,20 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-created_at", "-id"]
+        # Every index is written on every create: single-column indexes that a composite one
+        # starts with are left out, and columns still empty when a case is created (its
+        # department, handler, closing time, merge, flags) are indexed only where set
+        # (partial indexes: SQLite and PostgreSQL use them for any comparison on the column).
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["region_code", "status"]),
-            models.Index(fields=["department", "status"]),
+            models.Index(fields=["department", "status"], condition=Q(department__isnull=False), name="case_department_idx"),
             models.Index(fields=["category", "created_at"]),
+            models.Index(fields=["handler"], condition=Q(handler__isnull=False), name="case_handler_idx"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="case_merged_into_idx"),
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="case_closed_at_idx"),
+            models.Index(fields=["supervised"], condition=Q(supervised=True), name="case_supervised_idx"),
+            models.Index(fields=["needs_placement"], condition=Q(needs_placement=True), name="case_needs_placement_idx"),
             # The big screen's open-case pass reads this index alone (gridgov.screen.overview).
             models.Index(fields=["status", "grid", "due_at", "warn_at", "priority", "category"], name="case_screen_open_idx"),
         ]
@@ -202,7 +215,8 @@ class Case(models.Model):
 class CaseClock(models.Model):
     """One SLA clock of a case. A clock runs from started_at until stopped_at."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", verbose_name=_("case"))
+    # Indexed by (case, kind).
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", verbose_name=_("case"), db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=ClockKind.choices)
     limit_value = models.PositiveIntegerField(_("limit"))
     limit_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
@@ -240,7 +254,8 @@ class CaseEvent(models.Model):
     0005 make the database itself refuse UPDATE and DELETE on this table.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"))
+    # Indexed by the unique (case, seq) constraint.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"), db_index=False)
     seq = models.PositiveIntegerField(_("sequence"))
     at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
