@@ -92,12 +92,13 @@ def workbook(run):
 class Clock:
     """CPU, wall and (PostgreSQL on this machine) server backend CPU seconds of a block,
     how much of it the case_changed receivers took, and the CPU of
-    cases.services.announce_created (the in-transaction outbox writers and marks)."""
+    cases.services.announce_created (the in-transaction outbox writers and marks) and the
+    wall time of the saving transaction."""
 
-    receivers_cpu = receivers_wall = announce_cpu = 0.0
+    receivers_cpu = receivers_wall = announce_cpu = saving_wall = 0.0
 
     def __enter__(self):
-        Clock.receivers_cpu = Clock.receivers_wall = Clock.announce_cpu = 0.0
+        Clock.receivers_cpu = Clock.receivers_wall = Clock.announce_cpu = Clock.saving_wall = 0.0
         self.start = (time.process_time(), time.perf_counter(), server_cpu())
         return self
 
@@ -109,6 +110,7 @@ class Clock:
         self.server = None if end is None or server is None else end - server
         self.receivers = (Clock.receivers_cpu, Clock.receivers_wall)
         self.announce = Clock.announce_cpu
+        self.saving = Clock.saving_wall
 
 
 def server_cpu():
@@ -158,6 +160,22 @@ def time_announce():
     bulk.case_services.announce_created = timed_announce
 
 
+def time_saving():
+    """Count the wall time of the import's saving transaction (SQLite's write lock held)."""
+    from gridgov.hotline import importer
+
+    save_new_orders = importer.save_new_orders
+
+    def timed_save(prepared):
+        wall = time.perf_counter()
+        try:
+            return save_new_orders(prepared)
+        finally:
+            Clock.saving_wall += time.perf_counter() - wall
+
+    importer.save_new_orders = timed_save
+
+
 def import_run(clerk, data):
     from gridgov.hotline.importer import import_orders
 
@@ -187,6 +205,7 @@ def line(name, clock, count):
         f"without receivers {own_cpu:7.2f} cpu {own_wall:7.2f} wall{server} | "
         f"{count / own_cpu:7.0f} orders per cpu-s (without receivers)"
         + (f" | announce_created {clock.announce:.2f} cpu" if clock.announce else "")
+        + (f" | saving transaction {clock.saving:.2f} wall" if clock.saving else "")
     )
     return own_cpu / count, clock.cpu / count
 
@@ -196,6 +215,7 @@ def main():
     clerk = build_world()
     time_receivers()
     time_announce()
+    time_saving()
     imports, baselines = [], []
     for run in range(REPEATS):
         data = workbook(run)

@@ -5,8 +5,10 @@
 transaction: the same checks and errors, placement and scope rules, Case fields, 立案+派遣
 clock and hash-chained "create" event. What differs is how the rows are written:
 
-- every intake is checked and placed before anything is written (the first bad intake
-  raises its DomainError with `index` set to its position in `intakes`);
+- every intake is checked and placed, and its case and clock built, before anything is
+  written (the first bad intake raises its DomainError with `index` set to its position
+  in `intakes`); `prepare_cases` does that part alone, before the caller's transaction
+  opens, and `write_cases` the rest inside it;
 - the case numbers come as one block from CaseNumberSequence (one upsert adding n, in
   the caller's transaction);
 - cases, clocks and events go in with multi-row INSERT ... RETURNING id statements
@@ -55,16 +57,36 @@ class CreatedCases(list):
 def create_cases_bulk(actor, intakes, *, at=None):
     """Create a case for every intake (a mapping of create_case's keyword arguments, no
     photos), all or nothing. Returns CreatedCases."""
+    return write_cases(prepare_cases(actor, intakes, at=at))
+
+
+class PreparedCases:
+    """Checked intakes with their unsaved cases and clocks, in the order of the intakes."""
+
+    def __init__(self, actor, at, checked, cases, clocks):
+        self.actor, self.at, self.checked, self.cases, self.clocks = actor, at, checked, cases, clocks
+
+
+def prepare_cases(actor, intakes, *, at=None):
+    """The part of create_cases_bulk that needs no lock: the checks, the placement, the
+    Case rows and their clocks (numbers and events come with the writing). Call it before
+    opening the transaction that writes them, so the write lock is held for the writes only."""
     require(actor, "case.create")
     at = at or timezone.now()
     checked = check_intakes(actor, intakes)
+    cases = [_new_case(actor, item, at) for item in checked]
+    return PreparedCases(actor, at, checked, cases, _clocks(cases, at))
+
+
+def write_cases(prepared):
+    """Write prepared cases in the caller's transaction (or its own). Returns CreatedCases."""
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return _write(actor, checked, at)
+                return _write(prepared)
         except IntegrityError:
             # A concurrent create_case took one of the keys after our lookup: look again once.
-            if attempt == 2 or not any(item.key for item in checked):
+            if attempt == 2 or not any(item.key for item in prepared.checked):
                 raise
 
 
@@ -150,24 +172,23 @@ class _Placer:
 # ---------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------
-def _write(actor, checked, at):
-    existing = _existing_by_key(actor, [item.key for item in checked if item.key])
-    cases, created, new_cases = [], [], []
-    first_of_key = dict(existing)
-    for item in checked:
+def _write(prepared):
+    actor, at = prepared.actor, prepared.at
+    first_of_key = _existing_by_key(actor, [item.key for item in prepared.checked if item.key])
+    cases, created, new_cases, clocks = [], [], [], []
+    for item, case, clock in zip(prepared.checked, prepared.cases, prepared.clocks):
         if item.key and item.key in first_of_key:
             cases.append(first_of_key[item.key])
             created.append(False)
             continue
-        case = _new_case(actor, item, at)
         if item.key:
             first_of_key[item.key] = case
         cases.append(case)
         created.append(True)
         new_cases.append(case)
+        clocks.append(clock)
     if new_cases:
         _number(new_cases, at)
-        clocks = _clocks(new_cases, at)
         insert_rows(new_cases)
         for clock in clocks:
             clock.case_id = clock.case.pk

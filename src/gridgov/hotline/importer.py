@@ -2,14 +2,15 @@
 
 Every row is checked first (row number, field and a message for each error); with any
 error nothing is imported. Order numbers already stored (or repeated in the file) are
-skipped duplicates, not errors. Then all orders are saved in one transaction, set-based
-(hotline.services.receive_new_orders → gridgov.cases.bulk); an error there (e.g. a case
-outside the uploader's area) rolls back the whole batch and is reported against its row.
+skipped duplicates, not errors. Then all orders are built (hotline.services.
+prepare_new_orders) and saved in one transaction, set-based (save_new_orders →
+gridgov.cases.bulk); an error there (e.g. a case outside the uploader's area) rolls back
+the whole batch and is reported against its row.
 """
 
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -21,7 +22,7 @@ from openpyxl.xml.functions import iterparse
 from gridgov.core.errors import Conflict, DomainError, ValidationFailed
 
 from .models import HotlineImport, HotlineOrder, ImportStatus
-from .services import check_order, receive_new_orders
+from .services import check_order, prepare_new_orders, save_new_orders
 
 # Header text (English or Chinese) -> field.
 HEADERS = {
@@ -224,8 +225,9 @@ def _stored_order_numbers(numbers):
 
 def _save(checked, actor, report):
     try:
-        with transaction.atomic():
-            orders = receive_new_orders(actor, [order_input for _number, order_input in checked], at=timezone.now())
+        # Checked and built first: the saving transaction (SQLite's write lock) then only writes.
+        prepared = prepare_new_orders(actor, [order_input for _number, order_input in checked], at=timezone.now())
+        orders = save_new_orders(prepared)
     except DomainError as failure:
         index = getattr(failure, "index", None)
         report.errors = _errors(checked[index][0] if index is not None else 0, failure)

@@ -4,9 +4,10 @@
   one Case (channel 12345热线) and one HotlineOrder, in one transaction, idempotent on the
   order number (same content → the same order, created=False; different content → Conflict
   code "order_conflict").
-- `receive_new_orders(actor, order_inputs, *, at=None) -> [order]`: many checked orders whose
-  numbers are not stored yet (the Excel import), saved set-based through
-  gridgov.cases.bulk in the caller's transaction; the same rows as receive_order.
+- `prepare_new_orders(actor, order_inputs, *, at=None)`, then `save_new_orders(prepared)
+  -> [order]`: many checked orders whose numbers are not stored yet (the Excel import),
+  checked and built before the transaction, then saved set-based (gridgov.cases.bulk) in
+  one; the same rows as receive_order.
 - `report_callback(case, result, note, *, actor=None, at=None) -> HotlineReply`: the 回访
   result of a hotline case, sent to the hotline like the closure reply (docs/contracts.md).
 """
@@ -26,7 +27,7 @@ from gridgov.catalog import worktime
 from gridgov.catalog.models import Priority
 from gridgov.cases import services as case_services
 from gridgov.cases import rows
-from gridgov.cases.bulk import create_cases_bulk, insert_rows
+from gridgov.cases.bulk import insert_rows, prepare_cases, write_cases
 from gridgov.cases.models import Case, Channel
 from gridgov.core.errors import Conflict, NotFound, ValidationFailed
 from gridgov.core.text import clean_text
@@ -222,24 +223,33 @@ def _create(actor, order_input, at):
     return HotlineOrder.objects.create(**_order_fields(actor, order_input, case, at))
 
 
-def receive_new_orders(actor, order_inputs, *, at=None):
-    """Register many checked orders whose numbers are not stored yet, and their cases, all
-    or nothing (inside the caller's transaction, or its own). Returns the orders.
-
-    The same rows as receive_order for each, written set-based (gridgov.cases.bulk). A bad
-    order raises its DomainError with `index` set to its position; a number stored after
-    all ends in the unique index (IntegrityError), as with receive_order(known_new=True)."""
+def prepare_new_orders(actor, order_inputs, *, at=None):
+    """Many checked orders whose numbers are not stored yet, and their cases, checked and
+    built but unsaved (no lock needed: call it before the saving transaction opens), for
+    save_new_orders. The same rows as receive_order for each. A bad order raises its
+    DomainError with `index` set to its position."""
     require(actor, "hotline.intake")
     at = at or timezone.now()
+    cases = prepare_cases(actor, [_case_intake(order_input) for order_input in order_inputs], at=at)
+    same_deadlines = {}
+    orders = [
+        rows.build(HotlineOrder, **_order_fields(actor, order_input, case, at, same_deadlines))
+        for order_input, case in zip(order_inputs, cases.cases)
+    ]
+    return cases, orders
+
+
+def save_new_orders(prepared):
+    """Write prepared orders and their cases, all or nothing, set-based (gridgov.cases.bulk),
+    in one transaction. Returns the orders. A number stored meanwhile ends in the unique
+    index (IntegrityError), as with receive_order(known_new=True)."""
+    cases, orders = prepared
     with transaction.atomic():
-        cases = create_cases_bulk(actor, [_case_intake(order_input) for order_input in order_inputs], at=at)
-        if not all(cases.created):
+        saved = write_cases(cases)
+        if not all(saved.created):
             raise IntegrityError("case of this order number exists already")
-        same_deadlines = {}
-        orders = [
-            rows.build(HotlineOrder, **_order_fields(actor, order_input, case, at, same_deadlines))
-            for order_input, case in zip(order_inputs, cases)
-        ]
+        for order, case in zip(orders, saved):
+            order.case_id = case.pk
         insert_rows(orders)
     return orders
 
