@@ -1,26 +1,31 @@
 """Alarm intake: deduplicate, suppress floods, apply the rules, open cases, dismiss.
 
-`ingest(incoming)` is the one entry point of MQTT, webhook and tests. It is idempotent:
-the same (source, origin, event id) always lands on one Alarm row, and the case it opens
-is created with an idempotency key derived from that row, so a message delivered twice
-(QoS 1, a restarted worker, a retried webhook) changes nothing the second time.
+`ingest_many(incomings)` (the MQTT worker's batches) and `ingest(incoming)` (webhook,
+tests: a batch of one) are the entry points. They are idempotent: the same (source,
+origin, event id) always lands on one Alarm row, and the case it opens is created with an
+idempotency key derived from that row, so a message delivered twice (QoS 1, a restarted
+worker, a retried webhook) changes nothing the second time.
 
-Two transactions: the alarm (rule decision, flood count, live event) is committed first;
-when a rule wants a case, the snapshot is fetched outside any transaction and the case is
-created in a second one. A worker killed between the two leaves the alarm `pending`, and
-the redelivered message finishes the job.
+A batch is written in one transaction with set-based queries (existing alarms of the
+batch's events in one query, new ones in one INSERT, repeats in one UPDATE, rules and
+flood counts in memory); messages of one event inside a batch are folded in order. When
+a rule wants a case, the snapshot is fetched outside any transaction and the case is
+created in a transaction of its own after the batch committed. A worker killed between
+the two leaves the alarm `pending`, and the redelivered message finishes the job.
 """
 
+import bisect
 import datetime as dt
 import hashlib
 import logging
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,24 +53,43 @@ CLOSED_STATUSES = (AlarmStatus.CASE_OPENED, AlarmStatus.SUPPRESSED, AlarmStatus.
 
 def ingest(incoming, *, now=None, fetch_snapshots=True):
     """Record one alarm message; open its case when a rule says so. Returns the Alarm."""
+    return ingest_many([incoming], now=now, fetch_snapshots=fetch_snapshots)[0]
+
+
+def ingest_many(incomings, *, now=None, fetch_snapshots=True):
+    """Record a batch of alarm messages in one transaction, then open the cases the rules
+    want (one transaction each, after the batch committed). Returns the alarm of each
+    message, in order; messages of one event share their alarm."""
     now = now or timezone.now()
-    alarm = record_alarm(incoming, now=now)
-    if alarm.status == AlarmStatus.PENDING:
-        snapshot = incoming.snapshot or (fetch_snapshot(alarm, incoming) if fetch_snapshots else None)
-        try:
-            alarm = open_case_for_alarm(alarm, snapshot=snapshot, now=now)
-        except DomainError as exc:
-            _account_cache["user"] = None  # the account may be fixed (scope) before the retry
-            # The alarm is stored (pending); a refused case (e.g. the intake account has no
-            # scope yet) must not block the queue. retry_pending_cases() tries again.
-            log.error("alarm %s: the case was refused (%s); it stays pending", alarm.pk, exc)
-    return alarm
+    alarms = record_alarms(incomings, now=now)
+    messages = {}
+    for alarm, incoming in zip(alarms, incomings, strict=True):
+        if alarm.status == AlarmStatus.PENDING:
+            messages.setdefault(alarm.pk, (alarm, []))[1].append(incoming)
+    opened = {pk: open_case_or_leave_pending(alarm, own, now, fetch_snapshots) for pk, (alarm, own) in messages.items()}
+    return [opened.get(alarm.pk, alarm) for alarm in alarms]
+
+
+def open_case_or_leave_pending(alarm, incomings, now, fetch_snapshots):
+    """The case of a pending alarm, with the snapshot sent inline or else fetched for its
+    latest message (which carries the latest has_snapshot)."""
+    inline = next((incoming.snapshot for incoming in incomings if incoming.snapshot), None)
+    snapshot = inline or (fetch_snapshot(alarm, incomings[-1]) if fetch_snapshots else None)
+    try:
+        return open_case_for_alarm(alarm, snapshot=snapshot, now=now)
+    except DomainError as exc:
+        _account_cache["user"] = None  # the account may be fixed (scope) before the retry
+        # The alarm is stored (pending); a refused case (e.g. the intake account has no
+        # scope yet) must not block the queue. retry_pending_cases() tries again.
+        log.error("alarm %s: the case was refused (%s); it stays pending", alarm.pk, exc)
+        return alarm
 
 
 def retry_pending_cases(*, limit=500):
     """Open the cases of alarms left pending (refused or interrupted before). Returns how many."""
     opened = 0
-    for alarm in Alarm.objects.filter(status=AlarmStatus.PENDING).order_by("id")[:limit]:
+    pending = Alarm.objects.filter(status=AlarmStatus.PENDING).select_related("rule__category", "camera").order_by("id")
+    for alarm in pending[:limit]:
         try:
             opened += open_case_for_alarm(alarm).status == AlarmStatus.CASE_OPENED
         except DomainError as exc:
@@ -75,55 +99,158 @@ def retry_pending_cases(*, limit=500):
     return opened
 
 
-# -- the alarm row ---------------------------------------------------------------------------
+# -- the alarm rows --------------------------------------------------------------------------
 def record_alarm(incoming, *, now):
-    with transaction.atomic():
-        existing = locked_alarm(incoming)
-        if existing is not None:
-            return update_alarm(existing, incoming, now)
-        try:
-            with transaction.atomic():
-                return create_alarm(incoming, now)
-        except IntegrityError:
-            # Another worker inserted the same event a moment ago: update it instead.
-            return update_alarm(locked_alarm(incoming), incoming, now)
+    return record_alarms([incoming], now=now)[0]
+
+
+def record_alarms(incomings, *, now):
+    """Upsert the alarms of a batch in one transaction with set-based queries; returns the
+    alarm of each message. Messages of one event are folded in order (new, update, end)."""
+    try:
+        with transaction.atomic():
+            return AlarmBatch(now).record(incomings)
+    except IntegrityError:
+        # Another process inserted one of these events a moment ago: this pass updates it.
+        with transaction.atomic():
+            return AlarmBatch(now).record(incomings)
+
+
+def event_key(incoming):
+    return (incoming.source, incoming.origin, incoming.external_id)
+
+
+class AlarmBatch:
+    """The alarms one batch touches, changed in memory and written with a few queries."""
+
+    def __init__(self, now):
+        self.now = now
+        self.created = []  # new Alarm rows, in order
+        self.changed = {}  # pk -> existing Alarm to update
+        self.events = []  # AlarmEvent rows, in order
+        self.suppressed = []
+
+    def record(self, incomings):
+        keys = {event_key(incoming) for incoming in incomings}
+        alarms = existing_alarms(keys)
+        firsts = {}
+        for incoming in incomings:
+            if event_key(incoming) not in alarms:
+                firsts.setdefault(event_key(incoming), incoming)
+        cameras = cameras_by_code({incoming.camera_code for incoming in firsts.values() if incoming.camera_code})
+        self.floods = FloodCounter(list(firsts.values()))
+        results = []
+        for incoming in incomings:
+            key = event_key(incoming)
+            if key in alarms:
+                self.update(alarms[key], incoming)
+            else:
+                alarms[key] = self.create(incoming, cameras.get(incoming.camera_code))
+            results.append(alarms[key])
+        self.save()
+        return results
+
+    def create(self, incoming, camera):
+        now = self.now
+        alarm = Alarm(
+            source=incoming.source,
+            origin=incoming.origin,
+            external_id=incoming.external_id,
+            camera=camera,
+            received_at=now,
+            updated_at=now,
+            **event_fields(incoming),
+            **position(incoming, camera),
+        )
+        if self.floods.flooded(alarm):
+            alarm.status = AlarmStatus.SUPPRESSED
+            self.suppressed.append(alarm)
+            self.events.append(AlarmEvent(alarm=alarm, action="suppressed", at=now))
+        else:
+            decide(alarm, now)
+            self.floods.accept(alarm)
+            self.events.append(AlarmEvent(alarm=alarm, action="received", at=now, data={"rule": alarm.rule_id, "status": alarm.status}))
+        self.created.append(alarm)
+        return alarm
+
+    def update(self, alarm, incoming):
+        if apply_update(alarm, incoming, self.now):
+            self.events.append(AlarmEvent(alarm=alarm, action="ended", at=self.now))
+        if alarm.pk is not None:
+            self.changed[alarm.pk] = alarm
+
+    def save(self):
+        Alarm.objects.bulk_create(self.created)
+        update_rows(self.changed.values())
+        for event in self.events:
+            event.alarm_id = event.alarm.pk
+        AlarmEvent.objects.bulk_create(self.events)
+        count_suppressed(self.suppressed)
+        for alarm in self.created:
+            if alarm.status != AlarmStatus.SUPPRESSED:
+                publish("video_alarm", alarm_payload(alarm), region_code=alarm.region_code)
+
+
+def existing_alarms(keys):
+    """The stored alarms of these events, locked, by event key: one precompiled query (IN
+    lists on the three columns of the unique index, then the exact keys). The ORM spent
+    longer compiling this query than the database running it. The payload is not read:
+    every message replaces it (apply_update)."""
+    if not keys:
+        return {}
+    sources, origins, external_ids = ({key[n] for key in keys} for n in range(3))
+    sql = (
+        f"SELECT {ALARM_COLUMNS} FROM video_alarm WHERE source IN ({placeholders(sources)}) AND origin IN ({placeholders(origins)})"
+        f" AND external_id IN ({placeholders(external_ids)}) ORDER BY id{' FOR UPDATE' if connection.features.has_select_for_update else ''}"
+    )
+    found = ((event_key(alarm), alarm) for alarm in Alarm.objects.raw(sql, [*sources, *origins, *external_ids]))
+    return {key: alarm for key, alarm in found if key in keys}
+
+
+def placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+ALARM_COLUMNS = ", ".join(field.column for field in Alarm._meta.concrete_fields if field.name != "payload")
+
+
+def cameras_by_code(codes):
+    return {camera.code: camera for camera in Camera.objects.filter(code__in=codes)} if codes else {}
 
 
 def locked_alarm(incoming):
-    return (
-        Alarm.objects.select_for_update()
-        .filter(source=incoming.source, origin=incoming.origin, external_id=incoming.external_id)
-        .first()
-    )
+    return existing_alarms({event_key(incoming)}).get(event_key(incoming))
 
 
-def create_alarm(incoming, now):
-    camera = Camera.objects.filter(code=incoming.camera_code).first() if incoming.camera_code else None
-    alarm = Alarm(
-        source=incoming.source,
-        origin=incoming.origin,
-        external_id=incoming.external_id,
-        camera=camera,
-        received_at=now,
-        updated_at=now,
-        **event_fields(incoming),
-        **position(incoming, camera),
-    )
-    if flooded(alarm):
-        alarm.status = AlarmStatus.SUPPRESSED
-        alarm.save()
-        count_suppressed(alarm)
-        AlarmEvent.objects.create(alarm=alarm, action="suppressed", at=now)
-        return alarm
-    decide(alarm, now)
-    alarm.save()
-    AlarmEvent.objects.create(alarm=alarm, action="received", at=now, data={"rule": alarm.rule_id, "status": alarm.status})
-    publish("video_alarm", alarm_payload(alarm), region_code=alarm.region_code)
-    return alarm
+UPDATED_FIELDS = [
+    "label", "labels", "sub_label", "zones", "severity", "score", "value", "threshold", "started_at", "ended_at",
+    "has_snapshot", "payload", "updates", "updated_at", "status", "rule",
+]
 
 
-def update_alarm(alarm, incoming, now):
-    """A later message of the same event (Frigate update/end): refresh, maybe re-decide."""
+def update_rows(alarms):
+    """One prepared UPDATE for every changed alarm (executemany). Django's bulk_update
+    builds a CASE per field and row, which cost more than all the rest of a batch."""
+    alarms = list(alarms)
+    if not alarms:
+        return
+    fields = [Alarm._meta.get_field(name) for name in UPDATED_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(Alarm._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    # Only JSON and time values need the backend's conversion; text and numbers go as they are.
+    adapted = [(field.attname, field if isinstance(field, (models.JSONField, models.DateTimeField)) else None) for field in fields]
+    rows = [
+        [field.get_db_prep_save(getattr(alarm, name), connection) if field else getattr(alarm, name) for name, field in adapted] + [alarm.pk]
+        for alarm in alarms
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def apply_update(alarm, incoming, now):
+    """A later message of the same event (Frigate update/end), in memory: refresh, maybe
+    re-decide. Returns True when this message ended the event."""
     was_ended = alarm.ended_at is not None
     for name, value in event_fields(incoming).items():
         if name == "zones":
@@ -139,10 +266,7 @@ def update_alarm(alarm, incoming, now):
     alarm.updated_at = now
     if alarm.status == AlarmStatus.LOGGED:
         decide(alarm, now)  # new zones or labels may now match a rule that opens a case
-    alarm.save()
-    if alarm.ended_at is not None and not was_ended:
-        AlarmEvent.objects.create(alarm=alarm, action="ended", at=now)
-    return alarm
+    return alarm.ended_at is not None and not was_ended
 
 
 def event_fields(incoming):
@@ -204,40 +328,91 @@ def clear_rules_cache(**kwargs):
     _rules_cache["at"] = -1e9
 
 
-def flooded(alarm):
-    """More than `flood_limit` alarms of this camera/device within `flood_minutes`?"""
-    limit, minutes = video_settings.value("flood_limit"), video_settings.value("flood_minutes")
-    since = alarm.started_at - dt.timedelta(minutes=minutes)
-    recent = Alarm.objects.filter(source=alarm.source, origin=alarm.origin, started_at__gt=since, started_at__lte=alarm.started_at)
-    return recent.exclude(status=AlarmStatus.SUPPRESSED).count() >= limit
+class FloodCounter:
+    """Flood control for a batch of new alarms: more than `flood_limit` alarms of one
+    camera/device within `flood_minutes` before an alarm suppress it. One grouped count
+    for the batch's cameras/devices; only those near the limit fetch their recent times."""
+
+    def __init__(self, incomings):
+        self.limit = video_settings.value("flood_limit")
+        self.window = dt.timedelta(minutes=video_settings.value("flood_minutes"))
+        self.times = {}  # (source, origin) -> sorted start times of unsuppressed alarms
+        if incomings:
+            self.load(incomings)
+
+    def load(self, incomings):
+        arriving = Counter((incoming.source, incoming.origin) for incoming in incomings)
+        earliest = min(incoming.started_at for incoming in incomings) - self.window
+        latest = max(incoming.started_at for incoming in incomings)
+        origins = sorted({origin for _source, origin in arriving})
+        # Precompiled: the ORM took longer to build this than the database to answer it.
+        recent = (
+            f"FROM video_alarm WHERE origin IN ({placeholders(origins)}) AND started_at > %s AND started_at <= %s"
+            " AND status <> 'suppressed'"
+        )
+        params = [*origins, *(connection.ops.adapt_datetimefield_value(moment) for moment in (earliest, latest))]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT source, origin, COUNT(*) {recent} GROUP BY source, origin", params)
+            counts = {(source, origin): n for source, origin, n in cursor.fetchall()}
+            # Fewer alarms in the whole span than the limit: none of the batch can flood.
+            near = {key for key, n in arriving.items() if counts.get(key, 0) + n > self.limit}
+            for key in near:
+                self.times[key] = []
+            if near:
+                cursor.execute(f"SELECT source, origin, started_at {recent}", params)
+                started = Alarm._meta.get_field("started_at")
+                converters = connection.ops.get_db_converters(started.get_col(Alarm._meta.db_table))
+                for source, origin, value in cursor.fetchall():
+                    if (source, origin) in self.times:
+                        for converter in converters:
+                            value = converter(value, started, connection)
+                        self.times[(source, origin)].append(value)
+        for times in self.times.values():
+            times.sort()
+
+    def flooded(self, alarm):
+        times = self.times.get((alarm.source, alarm.origin))
+        if times is None:
+            return False
+        since = alarm.started_at - self.window
+        return bisect.bisect_right(times, alarm.started_at) - bisect.bisect_right(times, since) >= self.limit
+
+    def accept(self, alarm):
+        times = self.times.get((alarm.source, alarm.origin))
+        if times is not None:
+            bisect.insort(times, alarm.started_at)
 
 
-def count_suppressed(alarm):
-    """Add the alarm to its window's summary; the first one of a window is published."""
+def count_suppressed(alarms):
+    """Add suppressed alarms to their window's summary; the first one of a window is published."""
     minutes = video_settings.value("flood_minutes")
-    epoch = int(alarm.started_at.timestamp())
-    start = dt.datetime.fromtimestamp(epoch - epoch % (minutes * 60), tz=dt.UTC)
-    flood, created = AlarmFlood.objects.select_for_update().get_or_create(
-        source=alarm.source, origin=alarm.origin, window_start=start,
-        defaults={"region_code": alarm.region_code, "last_at": alarm.started_at},
-    )
-    flood.suppressed += 1
-    flood.last_at = max(flood.last_at, alarm.started_at)
-    flood.save(update_fields=["suppressed", "last_at"])
-    if created:
-        publish("alarm_flood", {"source": flood.source, "origin": flood.origin, "window_start": start.isoformat()}, region_code=alarm.region_code)
-    return flood
+    windows = {}
+    for alarm in alarms:
+        epoch = int(alarm.started_at.timestamp())
+        start = dt.datetime.fromtimestamp(epoch - epoch % (minutes * 60), tz=dt.UTC)
+        windows.setdefault((alarm.source, alarm.origin, start), []).append(alarm)
+    for (source, origin, start), members in windows.items():
+        flood, created = AlarmFlood.objects.select_for_update().get_or_create(
+            source=source, origin=origin, window_start=start,
+            defaults={"region_code": members[0].region_code, "last_at": members[0].started_at},
+        )
+        flood.suppressed += len(members)
+        flood.last_at = max([flood.last_at] + [alarm.started_at for alarm in members])
+        flood.save(update_fields=["suppressed", "last_at"])
+        if created:
+            publish("alarm_flood", {"source": source, "origin": origin, "window_start": start.isoformat()}, region_code=members[0].region_code)
 
 
 # -- cases -------------------------------------------------------------------------------------
 def open_case_for_alarm(alarm, *, snapshot=None, now=None):
-    """Create the alarm's case (idempotent: the key is derived from the alarm)."""
+    """Create the alarm's case (idempotent: the key is derived from the alarm). The row is
+    locked and its status checked again; the rest (rule, camera) is the caller's instance."""
     now = now or timezone.now()
     photos = usable_snapshot(snapshot)
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule", "camera").get(pk=alarm.pk)
-        if alarm.status != AlarmStatus.PENDING:
-            return alarm
+        status = Alarm.objects.select_for_update().filter(pk=alarm.pk).values_list("status", flat=True).first()
+        if status != AlarmStatus.PENDING:
+            return Alarm.objects.get(pk=alarm.pk)
         rule = alarm.rule
         case, _created = create_case(
             ingest_account(),
@@ -251,10 +426,8 @@ def open_case_for_alarm(alarm, *, snapshot=None, now=None):
             idempotency_key=case_key(alarm),
             at=now,
         )
-        alarm.case = case
-        alarm.status = AlarmStatus.CASE_OPENED
-        alarm.updated_at = now
-        alarm.save(update_fields=["case", "status", "updated_at"])
+        Alarm.objects.filter(pk=alarm.pk).update(case=case, status=AlarmStatus.CASE_OPENED, updated_at=now)
+        alarm.case, alarm.status, alarm.updated_at = case, AlarmStatus.CASE_OPENED, now
         AlarmEvent.objects.create(alarm=alarm, action="case_opened", at=now, data={"case": case.pk, "snapshot": bool(photos)})
     return alarm
 

@@ -53,7 +53,15 @@ def text(value, name, max_length, required=False):
         value = ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
+    if plain(value) and len(value) <= max_length and (value or not required):
+        return value  # what clean_text would return, without its per-character walk
     return clean_text(value, name, max_length=max_length, required=required, multiline=False)
+
+
+def plain(value):
+    """Printable ASCII without surrounding spaces or markup: clean_text leaves it as it is.
+    (Most device text is: camera codes, labels, event ids.)"""
+    return type(value) is str and value.isascii() and value.isprintable() and "<" not in value and value == value.strip()
 
 
 def text_list(values, name, max_length=60, limit=20):
@@ -212,15 +220,11 @@ def trimmed(message, limit=8000):
     """The last payload is kept for the record, without huge fields (thumbnails)."""
     import json
 
-    def small(value):
-        return not (isinstance(value, str) and len(value) > 500)
-
     def walk(value):
+        # Leaves are tested inline (no call per leaf): this runs for every message.
         if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items() if small(v)}
-        if isinstance(value, list):
-            return [walk(v) for v in value[:50] if small(v)]
-        return value
+            return {k: walk(v) if isinstance(v, (dict, list)) else v for k, v in value.items() if not (isinstance(v, str) and len(v) > 500)}
+        return [walk(v) if isinstance(v, (dict, list)) else v for v in value[:50] if not (isinstance(v, str) and len(v) > 500)]
 
-    result = walk(message)
+    result = walk(message) if isinstance(message, (dict, list)) else message
     return result if len(json.dumps(result, default=str)) <= limit else {"truncated": True}

@@ -22,6 +22,10 @@ DEFAULTS = {
     # The account cases opened from alarms are registered by (created on demand).
     "ingest_username": ("GRIDGOV_ALARM_ACCOUNT", "alarm-ingest", str),
     "mqtt_client_id": ("GRIDGOV_MQTT_CLIENT_ID", "gridgov-ingest", str),
+    # "5": Receive Maximum 65535 asks the broker for big batches whatever its config.
+    # "3.1.1": cheaper per message in paho (no v5 properties to decode), but the broker's
+    # max_inflight_messages (Mosquitto: 20) bounds the batches; raise it (docs/alarms.md).
+    "mqtt_protocol": ("GRIDGOV_MQTT_PROTOCOL", "5", str),
 }
 
 

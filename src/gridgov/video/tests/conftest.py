@@ -12,12 +12,14 @@ from gridgov.video.models import AlarmRule, Camera, CameraStatus, RuleAction
 @pytest.fixture(autouse=True)
 def _fresh_video_caches():
     """Per-process caches (rules, intake account) must not outlive a rolled-back test."""
-    from gridgov.video import alarms
+    from gridgov.video import alarms, signing
 
     alarms.clear_rules_cache()
+    signing.clear_sources_cache()
     alarms._account_cache["user"] = None
     yield
     alarms.clear_rules_cache()
+    signing.clear_sources_cache()
     alarms._account_cache["user"] = None
 
 

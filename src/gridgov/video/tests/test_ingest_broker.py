@@ -6,6 +6,7 @@ open (decision 0005): a temporary SQLite file, or a fresh PostgreSQL database.
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -186,3 +187,70 @@ def test_unreachable_broker_fails_the_worker(tmp_path):
     env = dict(os.environ, MQTT_URL="mqtt://127.0.0.1:9", GRIDGOV_VAR=str(tmp_path / "var"))
     result = subprocess.run(GRIDGOV + ["ingest"], env=env, capture_output=True, text=True, timeout=DEADLINE)
     assert result.returncode != 0 and "cannot reach the broker" in result.stderr
+
+
+def start_session(env, tmp_path, child_db):
+    run_child(["migrate", "--noinput", "-v", "0"], env)
+    run_child(["shell", "-c", SETUP], env)
+    log_path = tmp_path / "ingest.log"
+    log_path.touch()
+    return f"t{uuid.uuid4().hex[:8]}/", f"gridgov-ingest-test-{uuid.uuid4().hex[:8]}", log_path
+
+
+def publish_raw(messages):
+    """Like publish_all, for payloads that are not JSON objects (bytes as they are)."""
+    host, port, _user, _password = broker_address(os.environ["MQTT_URL"])
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=DEADLINE)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def stop(worker):
+    worker.terminate()
+    worker.wait(timeout=DEADLINE)
+
+
+def test_one_event_folded_in_one_batch_and_poison_messages_cost_nothing(child_db, tmp_path):
+    """Published while the worker is down, so they arrive together as one batch: each
+    event's new/update/end fold into one alarm in order; bad JSON, a refused field and
+    (on PostgreSQL) a payload the database itself refuses, in between, cost no good message."""
+    env = child_env(child_db, tmp_path)
+    prefix, client_id, log_path = start_session(env, tmp_path, child_db)
+    stop(start_worker(env, client_id, prefix, log_path))  # the persistent session exists now
+    at = time.time() - 3600
+    topic = prefix + "frigate/events"
+    good = []
+    for n in range(20):
+        update = frigate("update", n, "cam1", at)
+        update["after"].update(current_zones=["gate"], top_score=0.97)
+        end = frigate("end", n, "cam1", at)
+        end["after"].update(entered_zones=["yard"])
+        good += [(topic, json.dumps(body)) for body in (frigate("new", n, "cam1", at), update, end)]
+    nul = frigate("new", 999, "cam1", at)
+    nul["after"]["note"] = "\u0000"  # jsonb refuses it on PostgreSQL; SQLite stores it
+    poison = [(topic, b"{not json"), (topic, json.dumps({"type": "new", "after": {"id": "x"}})), (topic, json.dumps(nul))]
+    publish_raw(good[:30] + poison + good[30:])
+
+    worker = start_worker(env, client_id, prefix, log_path)
+    try:
+        wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE ended_at IS NOT NULL AND external_id NOT LIKE '%00999'") >= 20, "the good alarms")
+        wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'pending'") == 0, "every case")
+    finally:
+        stop(worker)
+    [refused] = re.findall(r"stopped after \d+ messages \((\d+) refused\)", log_path.read_text())[-1:]
+    assert int(refused) == (3 if child_db.name else 2)  # bad JSON, no start_time (+ the NUL on PostgreSQL)
+    rows = child_db.scalar(
+        "SELECT COUNT(*) FROM video_alarm WHERE external_id NOT LIKE '%00999' AND updates = 3 AND ended_at IS NOT NULL"
+        " AND CAST(zones AS TEXT) LIKE '%gate%' AND CAST(zones AS TEXT) LIKE '%yard%' AND score = 0.97"
+    )
+    assert rows == 20
+    assert child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'case_opened'") == 10
+    assert child_db.scalar("SELECT COUNT(*) FROM video_alarmevent WHERE action = 'ended'") == 20
+    assert child_db.scalar("SELECT COUNT(*) FROM cases_case") == child_db.scalar("SELECT COUNT(*) FROM video_alarm WHERE case_id IS NOT NULL")

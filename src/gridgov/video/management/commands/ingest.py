@@ -26,4 +26,4 @@ class Command(BaseCommand):
             worker.run()
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot reach the broker at {options['url']}: {exc}") from exc
-        self.stdout.write(f"ingest: stopped after {worker.processed} messages ({worker.rejected} refused)")
+        self.stdout.write(f"ingest: stopped after {worker.processed} messages ({worker.rejected} refused) in {worker.batches} batches")

@@ -1,0 +1,112 @@
+"""Batched intake: folding inside a batch, and the worker's ack-after-commit and fallback
+(a fake MQTT client; the real broker is in test_ingest_broker.py)."""
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import DataError, OperationalError, connection
+
+from gridgov.cases.models import Case
+from gridgov.video import ingest as ingest_module
+from gridgov.video.alarms import ingest_many
+from gridgov.video.ingest import IngestWorker
+from gridgov.video.models import Alarm, AlarmEvent, AlarmStatus
+from gridgov.video.parsers import parse_frigate_event
+
+from .test_alarms import frigate_event
+
+NIGHT = dt.datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.django_db
+def test_new_update_end_of_one_event_in_one_batch_fold_in_order(cameras, rule, media):
+    rule(label="person", zone="gate")
+    other = frigate_event(event_id="other", label="person", current_zones=["gate"])
+    messages = [
+        frigate_event("new"),
+        other,
+        frigate_event("update", current_zones=["gate"], top_score=0.93),
+        frigate_event("end", end_time=NIGHT.timestamp() + 20, entered_zones=["yard"]),
+    ]
+    alarms = ingest_many([parse_frigate_event(message) for message in messages])
+    assert alarms[0].pk == alarms[2].pk == alarms[3].pk != alarms[1].pk
+    alarm = Alarm.objects.get(external_id="1700000000.1-abc")
+    # Logged when new (no zone yet), re-decided when it entered the zone: a case.
+    assert (alarm.updates, alarm.status, alarm.zones, alarm.score) == (3, AlarmStatus.CASE_OPENED, ["gate", "yard"], 0.93)
+    assert alarm.ended_at is not None and alarm.case is not None
+    assert [e.action for e in AlarmEvent.objects.filter(alarm=alarm).order_by("id")] == ["received", "ended", "case_opened"]
+    assert Case.objects.count() == 2 and Alarm.objects.count() == 2
+
+
+class FakeClient:
+    """Records acks, and what was committed when each ack went out."""
+
+    def __init__(self):
+        self.acked = []
+
+    def ack(self, mid, qos):
+        stored = set(Alarm.objects.values_list("external_id", flat=True))
+        self.acked.append((mid, connection.in_atomic_block, stored))
+
+    def disconnect(self):
+        pass
+
+    def reconnect(self):
+        pass
+
+
+def worker_with_fake_client():
+    worker = IngestWorker("mqtt://127.0.0.1:1", client_id="test")
+    worker.client = FakeClient()
+    worker.connection = 1
+    return worker
+
+
+def batch(*event_ids):
+    return [(1, SimpleNamespace(topic="frigate/events", payload=json.dumps(frigate_event(event_id=event_id)), mid=n + 1, qos=1))
+            for n, event_id in enumerate(event_ids)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_acks_go_out_after_the_batch_committed(cameras, rule, media):
+    rule(label="person")
+    worker = worker_with_fake_client()
+    worker.process(batch("a", "b", "c"))
+    acked = worker.client.acked
+    assert [mid for mid, _in_transaction, _stored in acked] == [1, 2, 3]
+    assert all(not in_transaction and {"a", "b", "c"} <= stored for _mid, in_transaction, stored in acked)
+    assert worker.processed == 3 and Case.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_the_database_refuses_does_not_cost_the_rest_of_its_batch(cameras, rule, media, monkeypatch):
+    real = ingest_module.ingest_many
+
+    def refusing(incomings, **kwargs):
+        if any(incoming.external_id == "bad" for incoming in incomings):
+            raise DataError("refused by the database")
+        return real(incomings, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "ingest_many", refusing)
+    rule(label="person")
+    worker = worker_with_fake_client()
+    worker.process(batch("a", "bad", "c"))
+    assert set(Alarm.objects.values_list("external_id", flat=True)) == {"a", "c"}
+    assert sorted(mid for mid, _t, _s in worker.client.acked) == [1, 2, 3]  # the bad one is refused, logged and acked
+    assert (worker.processed, worker.rejected) == (2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_is_not_acked_and_reconnects(cameras, rule, media, monkeypatch):
+    def down(incomings, **kwargs):
+        raise OperationalError("the database is down")
+
+    reconnects = []
+    monkeypatch.setattr(ingest_module, "ingest_many", down)
+    worker = worker_with_fake_client()
+    monkeypatch.setattr(worker, "reconnect", lambda: reconnects.append(1))
+    worker.process(batch("a", "b"))
+    assert worker.client.acked == [] and reconnects == [1] and worker.rejected == 0
