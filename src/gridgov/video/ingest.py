@@ -242,12 +242,20 @@ class IngestWorker:
         return self.client.loop_read(max_packets=self.batch_size) == mqtt.MQTT_ERR_SUCCESS
 
     def next_batch(self):
-        """Up to batch_size messages: what is waiting, plus what arrives within LINGER."""
-        deadline = time.monotonic() + LINGER
+        """Up to batch_size messages: all that is waiting on the socket, plus what arrives
+        within LINGER of the first one (a second without any: an empty batch)."""
+        deadline = time.monotonic() + LINGER if self.inbox else None
         while len(self.inbox) < self.batch_size and not self.stopping:
-            left = deadline - time.monotonic() if self.inbox else 1.0
-            if left <= 0 or not self.receive(timeout=left):
+            waiting = len(self.inbox)
+            left = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self.receive(timeout=left):
                 break
+            if deadline is None:
+                if not self.inbox:
+                    break
+                deadline = time.monotonic() + LINGER
+            elif left == 0 and len(self.inbox) == waiting:
+                break  # the linger is over and nothing more is waiting
         batch, self.inbox[:] = self.inbox[: self.batch_size], self.inbox[self.batch_size :]
         # Messages of an earlier connection come again on this one (not acked yet).
         return [(number, message) for number, message in batch if number == self.connection]

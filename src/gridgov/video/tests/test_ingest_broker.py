@@ -97,12 +97,12 @@ print(sub.pk)
 """
 
 
-def start_worker(env, client_id, prefix, log_path):
+def start_worker(env, client_id, prefix, log_path, batch_size=500):
     """Start `gridgov ingest`; returns once it has subscribed. Output goes to a file (a full
     pipe nobody reads would stall the worker)."""
     log = open(log_path, "a")
     process = subprocess.Popen(
-        GRIDGOV + ["ingest", "--client-id", client_id, "--prefix", prefix, "--sweep-seconds", "0"],
+        GRIDGOV + ["ingest", "--client-id", client_id, "--prefix", prefix, "--sweep-seconds", "0", "--batch-size", str(batch_size)],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     log.close()
@@ -156,7 +156,8 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(child_db, tmp_path):
 
     log_path = tmp_path / "ingest.log"
     log_path.touch()
-    workers = [start_worker(env, client_id, prefix, log_path)]
+    # Small batches, so that the kill lands between commits with most of the stream to go.
+    workers = [start_worker(env, client_id, prefix, log_path, batch_size=10)]
     try:
         publish_all(messages)
         wait_until(lambda: child_db.scalar("SELECT COUNT(*) FROM video_alarm") >= 40, "the first alarms")

@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gridgov.video.ingest import IngestWorker
+from gridgov.video.ingest import BATCH_SIZE, IngestWorker
 
 
 class Command(BaseCommand):
@@ -16,11 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--client-id", default=None, help="Fixed client id of the persistent session.")
         parser.add_argument("--prefix", default=os.environ.get("GRIDGOV_MQTT_PREFIX", ""), help="Prefix of every topic, e.g. site1/.")
         parser.add_argument("--sweep-seconds", type=int, default=60, help="How often silent cameras are marked offline (0: never).")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Messages per transaction (at most).")
 
     def handle(self, *args, **options):
         worker = IngestWorker(
             options["url"], client_id=options["client_id"], prefix=options["prefix"],
-            sweep_seconds=options["sweep_seconds"], out=sys.stdout,
+            sweep_seconds=options["sweep_seconds"], out=sys.stdout, batch_size=max(1, options["batch_size"]),
         )
         try:
             worker.run()
