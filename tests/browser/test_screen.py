@@ -7,7 +7,7 @@ the same split as `gridgov serve` (:8000 pages, :8001 streams), with GRIDGOV_EVE
 pointing the page at it. In-process rather than a subprocess because it must see the
 test database, and SQLite's test database lives in memory. The case is created by an
 authenticated HTTP POST to /api/v1/cases/ from this test thread; the server thread
-commits it, the cases service sends case_changed, the screen app writes the LiveEvent,
+commits it, the cases service sends case_recorded, the screen app writes the LiveEvent,
 the poller picks it up and uvicorn pushes it to the open page.
 """
 

@@ -157,7 +157,7 @@ HANDLING_NOTES = ["已安排人员到场处置，现场已恢复整洁。", "已
 
 def populate_cases(world, now=None):
     """The CASES through the real services, registered over the last two days; {key: case}."""
-    from gridgov.cases import services
+    from gridgov.cases import changes, services
 
     now = now or timezone.now()
     users, regions = world.users, world.regions
@@ -205,4 +205,5 @@ def populate_cases(world, now=None):
             elif step == "rate":
                 case = services.rate(case, users.clerk, rating=3, comment="处理及时，非常满意。", at=moment)
         made[key] = case
+    changes.refresh_all()  # the worker's refresh of the daily counts and metrics facts
     return made
