@@ -43,7 +43,9 @@ def mark(case_id):
 
 
 def mark_many(case_ids):
-    ChangedCase.objects.bulk_create([ChangedCase(case_id=case_id) for case_id in case_ids], batch_size=1000)
+    from .bulk import insert_rows
+
+    insert_rows([rows.build(ChangedCase, case_id=case_id) for case_id in case_ids])
 
 
 def pending_count():

@@ -145,11 +145,13 @@ def build(model, **values):
     45-column case, that pass cost more than its INSERT). `values` are attnames or
     relation names (given an instance, the relation's id is set and the instance cached);
     every other field gets its default."""
+    constant, computed = _defaults_of(model)
     obj = model.__new__(model)
     obj._state = ModelState()
     data = obj.__dict__
-    for attname, default in _defaults_of(model):
-        data[attname] = default() if callable(default) else default
+    data.update(constant)
+    for attname, default in computed:
+        data[attname] = default()
     for name, value in values.items():
         if name in data:
             data[name] = value
@@ -159,10 +161,15 @@ def build(model, **values):
 
 
 def _defaults_of(model):
+    """({attname: default} of plain defaults, [(attname, callable)] of computed ones)."""
     defaults = _defaults.get(model)
     if defaults is None:
-        defaults = _defaults[model] = [
-            (field.attname, field.default if field.has_default() else field.get_default())
-            for field in model._meta.concrete_fields
-        ]
+        constant, computed = {}, []
+        for field in model._meta.concrete_fields:
+            default = field.default if field.has_default() else field.get_default()
+            if callable(default):
+                computed.append((field.attname, default))
+            else:
+                constant[field.attname] = default
+        defaults = _defaults[model] = (constant, computed)
     return defaults

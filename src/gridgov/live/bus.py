@@ -40,11 +40,13 @@ def publish(kind, data, *, region_code=""):
 
 def publish_many(events):
     """Record many (kind, data, region_code) events in the caller's transaction at once."""
+    from gridgov.cases.bulk import insert_rows
+    from gridgov.cases.rows import build
     from gridgov.screen.models import LiveEvent
 
-    rows = LiveEvent.objects.bulk_create(
-        [LiveEvent(kind=kind, data=data, region_code=region_code or "") for kind, data, region_code in events],
-        batch_size=500,
+    # cases.bulk.insert_rows: bulk_create quoted every value into the statement on PostgreSQL.
+    rows = insert_rows(
+        [build(LiveEvent, kind=kind, data=data, region_code=region_code or "") for kind, data, region_code in events]
     )
     if rows and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
