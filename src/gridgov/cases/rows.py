@@ -18,6 +18,7 @@ No pre_save/post_save signals are sent: listen to `gridgov.cases.signals.case_ch
 from django.db import connections
 from django.db.models import DateField, Field, JSONField
 from django.db.models.base import ModelState
+from django.db.models.fields import AutoFieldMixin
 
 _plans = {}
 _NONE = type(None)
@@ -55,7 +56,8 @@ class _Plan:
 
     def __init__(self, model, connection):
         meta = model._meta
-        fields = [field for field in meta.concrete_fields if not field.primary_key or not field.auto_created]
+        # The database numbers auto primary keys (declared or implicit); any other key is written.
+        fields = [field for field in meta.concrete_fields if not (field.primary_key and isinstance(field, AutoFieldMixin))]
         quote = connection.ops.quote_name
         self.sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(
             quote(meta.db_table),
