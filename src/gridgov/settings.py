@@ -124,7 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
         # BEGIN so two transitions on one case serialise instead of failing mid-way.
-        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;",
+        # wal_autocheckpoint: the worker checkpoints every second (gridgov.core.sqlite.checkpoint).
+        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+        "PRAGMA wal_autocheckpoint=10000;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }

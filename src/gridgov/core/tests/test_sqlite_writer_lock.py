@@ -113,3 +113,23 @@ def test_a_writer_that_waits_too_long_gets_database_is_locked(tmp_path):
 @pytest.mark.django_db
 def test_the_project_database_uses_the_queue():
     assert connections["default"].settings_dict["ENGINE"] in ("gridgov.core.sqlite", "django.db.backends.postgresql")
+
+
+def test_a_passive_checkpoint_copies_the_whole_log(tmp_path):
+    from gridgov.core.sqlite import checkpoint as wal
+
+    handler = file_connections(tmp_path)
+    connection = handler["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # only ours
+        cursor.execute("CREATE TABLE t (n INTEGER)")
+        for n in range(100):
+            cursor.execute("INSERT INTO t (n) VALUES (%s)", [n])
+    original = wal.connection
+    wal.connection = connection  # the module's connection is the project's default
+    try:
+        busy, frames, copied = wal.checkpoint()
+    finally:
+        wal.connection = original
+    assert busy == 0 and frames > 0 and copied == frames
+    handler.close_all()

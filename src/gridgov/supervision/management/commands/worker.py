@@ -5,13 +5,14 @@ Runs the django-tasks-db worker loop in the main thread (same options as `db_wor
 scheduler thread that enqueues the SLA sweep every `--sweep-seconds` (default
 GRIDGOV_SUPERVISION["sweep_seconds"], 60), and a thread that refreshes the screen's daily
 counts and the metrics facts of changed cases every `--refresh-seconds` (default 1;
-gridgov.cases.changes). Several workers may run: each period is claimed
+gridgov.cases.changes), and on SQLite a thread that checkpoints the WAL every second. Several workers may run: each period is claimed
 by one of them (supervision.scheduler), and the sweep fires each warning once anyway.
 """
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from gridgov.cases.changes import RefreshLoop
+from gridgov.core.sqlite.checkpoint import CheckpointLoop
 from gridgov.supervision.conf import setting
 from gridgov.supervision.scheduler import Scheduler
 
@@ -35,6 +36,8 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, sweep_seconds=None, no_scheduler=False, refresh_seconds=1.0, no_refresh=False, **options):
         scheduler = refresher = None
+        checkpoints = CheckpointLoop()  # SQLite's WAL, off the request path (a no-op on PostgreSQL)
+        checkpoints.start()
         if not no_refresh:
             refresher = RefreshLoop(refresh_seconds)
             refresher.start()
@@ -51,3 +54,4 @@ class Command(DbWorkerCommand):
                 scheduler.stop()
             if refresher is not None:
                 refresher.stop()
+            checkpoints.stop()
