@@ -66,15 +66,22 @@ def ingest_many(incomings, *, now=None, fetch_snapshots=True):
     for alarm, incoming in zip(alarms, incomings, strict=True):
         if alarm.status == AlarmStatus.PENDING:
             messages.setdefault(alarm.pk, (alarm, []))[1].append(incoming)
-    opened = {pk: open_case_or_leave_pending(alarm, own, now, fetch_snapshots) for pk, (alarm, own) in messages.items()}
+    # Snapshots are fetched first, outside any transaction; the batch's cases then commit
+    # together (each case still in a savepoint of its own: a refused one stays pending).
+    snapshots = {pk: snapshot_for(alarm, own, fetch_snapshots) for pk, (alarm, own) in messages.items()}
+    with transaction.atomic():
+        opened = {pk: open_case_or_leave_pending(alarm, snapshots[pk], now) for pk, (alarm, _own) in messages.items()}
     return [opened.get(alarm.pk, alarm) for alarm in alarms]
 
 
-def open_case_or_leave_pending(alarm, incomings, now, fetch_snapshots):
-    """The case of a pending alarm, with the snapshot sent inline or else fetched for its
-    latest message (which carries the latest has_snapshot)."""
+def snapshot_for(alarm, incomings, fetch_snapshots):
+    """The snapshot sent inline, or else fetched for the latest message (which carries the
+    latest has_snapshot)."""
     inline = next((incoming.snapshot for incoming in incomings if incoming.snapshot), None)
-    snapshot = inline or (fetch_snapshot(alarm, incomings[-1]) if fetch_snapshots else None)
+    return inline or (fetch_snapshot(alarm, incomings[-1]) if fetch_snapshots else None)
+
+
+def open_case_or_leave_pending(alarm, snapshot, now):
     try:
         return open_case_for_alarm(alarm, snapshot=snapshot, now=now)
     except DomainError as exc:
