@@ -10,6 +10,7 @@ from PIL import Image
 from gridgov.cases.models import Case, CaseAttachment
 from gridgov.cases.tests.ui_fixtures import ui_categories  # noqa: F401
 from gridgov.conftest import make_user, region_tree  # noqa: F401
+from gridgov.core.testing import retry_while_locked
 from gridgov.org.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,15 +43,21 @@ def fill_report(page, category, description, with_photo=False):
     page.click("#report-form button[type=submit]")
 
 
+def case_count():
+    # The live server thread shares the in-memory test database: a read during its write
+    # transaction meets SQLite's shared-cache table lock, which does not wait.
+    return retry_while_locked(Case.objects.count)
+
+
 def wait_for_cases(count, timeout_s=10):
     import time
 
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        if Case.objects.count() == count:
+        if case_count() == count:
             return
         time.sleep(0.2)
-    assert Case.objects.count() == count
+    assert case_count() == count
 
 
 def test_report_offline_then_sync(new_page, make_user, region_tree, ui_categories, settings, tmp_path):
@@ -63,7 +70,7 @@ def test_report_offline_then_sync(new_page, make_user, region_tree, ui_categorie
     # Online: the report goes straight out.
     fill_report(page, ui_categories["garbage"], "路口垃圾桶满溢", with_photo=True)
     wait_for_cases(1)
-    assert CaseAttachment.objects.count() == 1
+    assert retry_while_locked(CaseAttachment.objects.count) == 1
 
     # Offline: the report stays on the phone, also across a reload served by the worker.
     page.context.set_offline(True)
@@ -73,7 +80,7 @@ def test_report_offline_then_sync(new_page, make_user, region_tree, ui_categorie
     page.reload()
     page.wait_for_selector("#outbox-count:not([hidden])")
     assert page.text_content("#net-state") == "离线"
-    assert Case.objects.count() == 1
+    assert case_count() == 1
 
     # Back online: the queue empties and the second case exists once.
     page.context.set_offline(False)
