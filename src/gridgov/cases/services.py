@@ -531,11 +531,28 @@ def _address_place(address):
 
 
 def fallback_region_code():
-    """settings.GRIDGOV_FALLBACK_REGION_CODE, else the shortest code in the region tree."""
+    """settings.GRIDGOV_FALLBACK_REGION_CODE, else the shortest code in the region tree
+    (read once per process until a Region is saved or deleted here; other processes within
+    _FALLBACK_TTL seconds: the root of the tree rarely moves)."""
     if settings.GRIDGOV_FALLBACK_REGION_CODE:
         return settings.GRIDGOV_FALLBACK_REGION_CODE
-    code = Region.objects.order_by(Length("code"), "code").values_list("code", flat=True).first()
-    return code or ""
+    code, expires = _fallback
+    if code is None or time.monotonic() >= expires:
+        code = Region.objects.order_by(Length("code"), "code").values_list("code", flat=True).first() or ""
+        _fallback[:] = [code, time.monotonic() + _FALLBACK_TTL]
+    return code
+
+
+_FALLBACK_TTL = 60.0
+_fallback = [None, 0.0]
+
+
+def _forget_fallback(**kwargs):
+    _fallback[:] = [None, 0.0]
+
+
+post_save.connect(_forget_fallback, sender=Region, dispatch_uid="cases_fallback_region_save")
+post_delete.connect(_forget_fallback, sender=Region, dispatch_uid="cases_fallback_region_delete")
 
 
 def _new_case(actor, fields, place, prepared, key, at, number):
