@@ -30,6 +30,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.cases.bulk import insert_rows
 from gridgov.cases.models import Channel
 from gridgov.cases.photos import prepare_photo
 from gridgov.cases.services import create_case
@@ -58,7 +59,7 @@ def ingest(incoming, *, now=None, fetch_snapshots=True):
 
 def ingest_many(incomings, *, now=None, fetch_snapshots=True):
     """Record a batch of alarm messages in one transaction, then open the cases the rules
-    want (one transaction each, after the batch committed). Returns the alarm of each
+    want (in a second transaction, after the first committed). Returns the alarm of each
     message, in order; messages of one event share their alarm."""
     now = now or timezone.now()
     alarms = record_alarms(incomings, now=now)
@@ -68,6 +69,8 @@ def ingest_many(incomings, *, now=None, fetch_snapshots=True):
             messages.setdefault(alarm.pk, (alarm, []))[1].append(incoming)
     # Snapshots are fetched first, outside any transaction; the batch's cases then commit
     # together (each case still in a savepoint of its own: a refused one stays pending).
+    if not messages:
+        return alarms
     snapshots = {pk: snapshot_for(alarm, own, fetch_snapshots) for pk, (alarm, own) in messages.items()}
     with transaction.atomic():
         opened = {pk: open_case_or_leave_pending(alarm, snapshots[pk], now) for pk, (alarm, _own) in messages.items()}
@@ -187,11 +190,12 @@ class AlarmBatch:
             self.changed[alarm.pk] = alarm
 
     def save(self):
-        Alarm.objects.bulk_create(self.created)
+        # insert_rows: bulk_create's INSERT without compiling it on every call.
+        insert_rows(self.created)
         update_rows(self.changed.values())
         for event in self.events:
             event.alarm_id = event.alarm.pk
-        AlarmEvent.objects.bulk_create(self.events)
+        insert_rows(self.events)
         count_suppressed(self.suppressed)
         for alarm in self.created:
             if alarm.status != AlarmStatus.SUPPRESSED:
