@@ -212,28 +212,7 @@ def _existing_by_key(actor, keys):
 
 
 def _new_case(actor, item, at):
-    fields, place = item.fields, item.place
-    return rows.build(
-        Case,
-        channel=fields["channel"],
-        status=Status.REPORTED,
-        category=fields["category"],
-        priority=fields["priority"],
-        description=fields["description"],
-        reporter_name=fields["reporter_name"],
-        reporter_phone=fields["reporter_phone"],
-        lon=place.lon,
-        lat=place.lat,
-        address=fields["address"],
-        h3_cell=place.h3_cell,
-        grid_id=place.grid_id,
-        region_code=place.region_code,
-        needs_placement=place.needs_placement,
-        reported_by=actor,
-        idempotency_key=item.key,
-        created_at=at,
-        version=1,
-    )
+    return case_services.new_case_row(actor, item.fields, item.place, item.key, at)
 
 
 def _number(cases, at):

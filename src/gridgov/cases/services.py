@@ -557,9 +557,18 @@ post_delete.connect(_forget_fallback, sender=Region, dispatch_uid="cases_fallbac
 
 def _new_case(actor, fields, place, prepared, key, at, number):
     """The unsaved case, its 受理-派遣 clock and (when the number is known) its first event."""
-    case = rows.build(
+    case = new_case_row(actor, fields, place, key, at, number=number or "")
+    clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
+    mirror_deadline(case, [clock])
+    event = _creation_event(case, actor, at, prepared) if number else None
+    return case, clock, event
+
+
+def new_case_row(actor, fields, place, key, at, *, number=""):
+    """The unsaved Case of checked intake `fields` at `place` (create_case and cases.bulk)."""
+    return rows.build(
         Case,
-        number=number or "",
+        number=number,
         channel=fields["channel"],
         status=Status.REPORTED.value,
         category=fields["category"],
@@ -579,10 +588,6 @@ def _new_case(actor, fields, place, prepared, key, at, number):
         created_at=at,
         version=1,
     )
-    clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
-    mirror_deadline(case, [clock])
-    event = _creation_event(case, actor, at, prepared) if number else None
-    return case, clock, event
 
 
 def _creation_event(case, actor, at, prepared):
