@@ -1,6 +1,7 @@
 """The per-case fact table: refreshed by the worker for changed cases (gridgov.cases.changes),
 rebuilt by `gridgov rebuild-metrics`."""
 
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from gridgov.cases.models import Case, Status
@@ -35,8 +36,14 @@ class _Communities:
     def preload(self):
         self.parents.update(Region.objects.filter(level="grid").values_list("pk", "parent_id"))
 
+    def clear(self, **kwargs):
+        self.parents.clear()
+
 
 communities = _Communities()
+# A region saved or deleted here (a new tree, a grid id reused after a delete) empties the cache.
+post_save.connect(communities.clear, sender=Region, dispatch_uid="metrics_communities_save")
+post_delete.connect(communities.clear, sender=Region, dispatch_uid="metrics_communities_delete")
 
 
 def fact_for(case):

@@ -195,3 +195,12 @@ def test_rebuild_gives_the_same_figures(cases):
     call_command("rebuild-metrics")
     assert CaseFact.objects.count() == 7
     assert services.compute("department", *NOV) == before
+
+
+def test_the_grid_to_community_cache_forgets_a_region_saved_meanwhile(region_tree):
+    from gridgov.metrics.facts import communities
+
+    grid = region_tree["grid11"]
+    communities.parents[grid.pk] = -1  # stale: what another tree said about this id
+    grid.save()
+    assert communities.of(grid.pk) == region_tree["community1"].pk
