@@ -284,7 +284,7 @@ def insert_rows(objs, using="default"):
         else:
             sql, params = _insert_sql(model, columns, len(batch), connection), [v for row in value_rows for v in row]
             native_sql = rows.native(sql, connection)
-        for obj, (pk,) in zip(batch, _fetch_all(connection, sql, native_sql, params), strict=True):
+        for obj, (pk,) in zip(batch, rows.fetch_all(connection, sql, native_sql, params, _driver_cursor), strict=True):
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = using
@@ -342,23 +342,6 @@ def _insert_sql(model, columns, row_count, connection):
             quote(model._meta.pk.column),
         )
     return sql
-
-
-def _fetch_all(connection, sql, native_sql, params):
-    """Run one statement and return all its rows (the routing of rows.fetch_row: Django's
-    cursor while queries are logged, else the driver's own)."""
-    if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors:
-        cursor = _driver_cursor(connection)
-        try:
-            cursor.execute(native_sql, params)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
 
 
 def _driver_cursor(connection):

@@ -110,31 +110,33 @@ def native(sql, connection):
 
 def fetch_row(connection, sql, native_sql, params):
     """Run one statement and return its first result row (None when there is none)."""
-    if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(native_sql, params)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+    return run(connection, sql, native_sql, params, lambda cursor: cursor.fetchone())
+
+
+def fetch_all(connection, sql, native_sql, params, driver_cursor=None):
+    """Run one statement and return all its rows; `driver_cursor(connection)` may supply
+    the driver cursor to use (cases.bulk: psycopg's server-side binding)."""
+    return run(connection, sql, native_sql, params, lambda cursor: cursor.fetchall(), driver_cursor)
 
 
 def execute(connection, sql, native_sql, params):
-    """Run one statement that returns no rows (same routing as fetch_row)."""
+    """Run one statement that returns no rows."""
+    run(connection, sql, native_sql, params, lambda cursor: None)
+
+
+def run(connection, sql, native_sql, params, read, driver_cursor=None):
+    """Run one statement and return `read(cursor)`: through Django's cursor while queries
+    are logged or wrapped (so they stay visible), else on the driver's own cursor."""
     if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return
+            return read(cursor)
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
+        cursor = driver_cursor(connection) if driver_cursor else connection.connection.cursor()
         try:
             cursor.execute(native_sql, params)
+            return read(cursor)
         finally:
             cursor.close()
 
