@@ -48,7 +48,8 @@ def take(at):
     key = (connection.settings_dict["NAME"], day)
     block = _blocks.open.get(key)
     if block is None or block[0] > block[1]:
-        last = reserve(day, BLOCK)
+        with transaction.atomic():
+            last = reserve(day, BLOCK)
         block = _blocks.open[key] = [last - BLOCK + 1, last]
     sequence = block[0]
     block[0] += 1
@@ -56,9 +57,14 @@ def take(at):
 
 
 def reserve(day, count):
-    """Add `count` to the day's counter (its own transaction here); returns the new last."""
-    with transaction.atomic():
-        return rows.execute_returning(connection, _SQL, rows.native(_SQL, connection), [day, count, count])
+    """Add `count` to the day's counter in the current transaction; returns the new last."""
+    return rows.execute_returning(connection, _SQL, rows.native(_SQL, connection), [day, count, count])
+
+
+def next_in_transaction(at):
+    """One number, the counter moving with the caller's transaction (no gap if it rolls back)."""
+    day = timezone.localtime(at).date()
+    return format_number(day, reserve(day, 1))
 
 
 def is_taken(number):

@@ -600,7 +600,7 @@ def _creation_event(case, actor, at, prepared):
 def _write_case(case, clock, event, actor, prepared, at):
     """The create's statements (inside its transaction)."""
     if not case.number:  # inside a caller's transaction: the counter moves with it
-        case.number = _next_number(at)
+        case.number = numbers.next_in_transaction(at)
         event = _creation_event(case, actor, at, prepared)
     rows.insert(case)
     clock.case = case  # now with its primary key
@@ -622,20 +622,6 @@ def _creation_data(case):
         "grid": case.grid_id,
         "needs_placement": case.needs_placement,
     }
-
-
-_NEXT_NUMBER_SQL = (
-    "INSERT INTO {table} (day, last) VALUES (%s, 1) "
-    "ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
-)
-
-
-def _next_number(at):
-    """YYYYMMDD + a 5-digit daily sequence (local date); one upsert under the transaction."""
-    day = timezone.localtime(at).date()
-    sql = _NEXT_NUMBER_SQL.format(table=connection.ops.quote_name("cases_casenumbersequence"))
-    last = rows.execute_returning(connection, sql, rows.native(sql, connection), [day])
-    return f"{day:%Y%m%d}{last:05d}"
 
 
 # ---------------------------------------------------------------------------------------
