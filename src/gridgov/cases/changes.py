@@ -33,10 +33,6 @@ def register(name, refresher):
     _refreshers[name] = refresher
 
 
-def refreshers():
-    return dict(_refreshers)
-
-
 def mark(case_id):
     """Note in the caller's transaction that the case changed (one precompiled INSERT)."""
     rows.execute(connection, _MARK_SQL, rows.native(_MARK_SQL, connection), [case_id])
