@@ -31,20 +31,8 @@ class RegionAdminForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    form = RegionAdminForm
-    list_display = ["code", "name", "level", "parent", "grid_type", "households", "area_m2", "updated_at"]
-    list_filter = ["level", "grid_type"]
-    search_fields = ["code", "name"]
-    list_select_related = ["parent"]
-    raw_id_fields = ["parent"]  # the tree can hold thousands of grids
-    readonly_fields = ["centroid_lon", "centroid_lat", "bbox", "area_m2", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["code", "name", "level", "parent"]}),
-        (_("Grid"), {"fields": ["grid_type", "households"]}),
-        (_("Boundary"), {"fields": ["boundary", "centroid_lon", "centroid_lat", "bbox", "area_m2", "updated_at"]}),
-    ]
+class RegionScopedAdmin(admin.ModelAdmin):
+    """Rows restricted to the user's scope; viewing needs region.view, editing region.change."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).restrict(request.user, "view")
@@ -60,6 +48,22 @@ class RegionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return allowed(request.user, "region.change")
+
+
+@admin.register(Region)
+class RegionAdmin(RegionScopedAdmin):
+    form = RegionAdminForm
+    list_display = ["code", "name", "level", "parent", "grid_type", "households", "area_m2", "updated_at"]
+    list_filter = ["level", "grid_type"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    raw_id_fields = ["parent"]  # the tree can hold thousands of grids
+    readonly_fields = ["centroid_lon", "centroid_lat", "bbox", "area_m2", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "level", "parent"]}),
+        (_("Grid"), {"fields": ["grid_type", "households"]}),
+        (_("Boundary"), {"fields": ["boundary", "centroid_lon", "centroid_lat", "bbox", "area_m2", "updated_at"]}),
+    ]
 
     def save_model(self, request, obj, form, change):
         values = {name: form.cleaned_data.get(name) for name in EDITABLE}
@@ -79,7 +83,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(RegionScopedAdmin):
     """Places that address text is matched against; saves go through addresses.save_place."""
 
     list_display = ["name", "kind", "grid", "aliases", "lon", "lat"]
@@ -88,21 +92,6 @@ class PlaceAdmin(admin.ModelAdmin):
     list_select_related = ["grid"]
     raw_id_fields = ["grid"]
     fields = ["name", "kind", "aliases", "grid", "lon", "lat"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).restrict(request.user, "view")
-
-    def has_view_permission(self, request, obj=None):
-        return allowed(request.user, "region.view")
-
-    def has_add_permission(self, request):
-        return allowed(request.user, "region.change")
-
-    def has_change_permission(self, request, obj=None):
-        return allowed(request.user, "region.change")
-
-    def has_delete_permission(self, request, obj=None):
-        return allowed(request.user, "region.change")
 
     def save_model(self, request, obj, form, change):
         addresses.save_place(request.user, obj)
