@@ -13,8 +13,9 @@ database, in the same run (bench/lib: BenchSite, httpload):
   and replay-window checks, parsing, then alarms.ingest (dedup lookup, flood count, rules,
   INSERT of the alarm, its timeline row and the live event). The rule is log-only: the
   cases an alarm opens are create_case's figures (docs/benchmarks.md, create cases).
-Target (issue 4): >= 1,000 alarms/s. Afterwards the same request is profiled in this
-process (Django test client) to show where its CPU time goes.
+Target (issue 4): >= 1,000 alarms/s. Afterwards it lists the SQL statements of one webhook
+request; --profile adds the CPU per request of both endpoints in this process (Django test
+client, no profiler) and cProfile's top for the webhook.
     .venv/bin/python bench/webhook.py [--profile]
 """
 
@@ -90,34 +91,67 @@ def measure(server):
     return best
 
 
+def signed_post(client, n, tag):
+    from gridgov.video.signing import signed_headers
+
+    body = json.dumps(BODY).replace("{n}", f"{tag}-{n}").encode()
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed_headers(SOURCE, SECRET, body).items()}
+    response = client.post("/api/v1/alarms/webhook/", body, content_type="application/json", **headers)
+    assert response.status_code == 200, response.content
+
+
+def statements_per_request():
+    """The SQL statements of one webhook request (each a round trip on PostgreSQL)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    signed_post(client, 0, "statements-warm-up")
+    with CaptureQueriesContext(connection) as captured:
+        signed_post(client, 1, "statements")
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def cpu_in_process(count=500):
+    """CPU ms per request in this process (Django test client, no profiler): the bare
+    INSERT view and the webhook, alternated three times, the least of each."""
+    from django.test import Client
+
+    client = Client()
+
+    def bare(n, tag):
+        response = client.post("/bench/bare-insert", {"description": "水位告警"}, content_type="application/json")
+        assert response.status_code == 201, response.content
+
+    figures = {"bare": [], "webhook": []}
+    for run in range(3):
+        for name, post in (("bare", bare), ("webhook", lambda n, tag: signed_post(client, n, tag))):
+            for n in range(20):
+                post(n, f"cpu-warm-{run}")
+            started = time.process_time()
+            for n in range(count):
+                post(n, f"cpu-{run}")
+            figures[name].append((time.process_time() - started) * 1000 / count)
+    return {name: min(values) for name, values in figures.items()}
+
+
 def profile_in_process(count=500):
-    """CPU ms per webhook request in this process (Django test client), with cProfile's top."""
+    """cProfile's top (CPU time) of the webhook request in this process."""
     import cProfile
     import pstats
 
     from django.test import Client
 
-    from gridgov.video.signing import signed_headers
-
     client = Client()
-
-    def post(n):
-        body = json.dumps(BODY).replace("{n}", f"profile-{n}").encode()
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed_headers(SOURCE, SECRET, body).items()}
-        response = client.post("/api/v1/alarms/webhook/", body, content_type="application/json", **headers)
-        assert response.status_code == 200, response.content
-
     for n in range(20):
-        post(-n - 1)
-    started = time.process_time()
-    profiler = cProfile.Profile()
+        signed_post(client, n, "profile-warm-up")
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for n in range(count):
-        post(n)
+        signed_post(client, n, "profile")
     profiler.disable()
-    total = (time.process_time() - started) * 1000 / count
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    return total
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
 def main():
@@ -143,8 +177,15 @@ def main():
     from gridgov.video.models import Alarm
 
     print(f"alarms stored: {Alarm.objects.count():,}")
+    statements = statements_per_request()
+    print(f"\nSQL statements per webhook request: {len(statements)}")
+    for sql in statements:
+        print(f"  {sql[:110]}")
     if args.profile:
-        print(f"\nin-process CPU per webhook request: {profile_in_process():.2f} ms")
+        cpu = cpu_in_process()
+        print(f"\nin-process CPU per request (test client, load average {os.getloadavg()[0]:.1f}): "
+              f"bare INSERT view {cpu['bare']:.2f} ms, webhook {cpu['webhook']:.2f} ms")
+        profile_in_process()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,6 +31,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.cases import rows
 from gridgov.cases.bulk import insert_rows
 from gridgov.cases.models import Channel
 from gridgov.cases.photos import prepare_photo
@@ -39,9 +41,12 @@ from gridgov.core.text import clean_text
 from gridgov.geo.locator import locate
 from gridgov.geo.models import Region
 from gridgov.live import publish
+from gridgov.live.bus import NOTIFY_CHANNEL
+from gridgov.live.hub import wake_running_hub
 from gridgov.org.models import StaffRole
 from gridgov.org.permissions import require
 from gridgov.org.roles import Role
+from gridgov.screen.models import LiveEvent
 
 from . import permissions  # noqa: F401
 from . import settings as video_settings
@@ -116,7 +121,12 @@ def record_alarm(incoming, *, now):
 
 def record_alarms(incomings, *, now):
     """Upsert the alarms of a batch in one transaction with set-based queries; returns the
-    alarm of each message. Messages of one event are folded in order (new, update, end)."""
+    alarm of each message. Messages of one event are folded in order (new, update, end).
+    A batch of one that starts a new event takes the shortcut of insert_new_alarm."""
+    if len(incomings) == 1:
+        alarm = insert_new_alarm(incomings[0], now=now)
+        if alarm is not None:
+            return [alarm]
     try:
         with transaction.atomic():
             return AlarmBatch(now).record(incomings)
@@ -128,6 +138,142 @@ def record_alarms(incomings, *, now):
 
 def event_key(incoming):
     return (incoming.source, incoming.origin, incoming.external_id)
+
+
+# -- one new alarm: the webhook's usual request ------------------------------------------------
+def insert_new_alarm(incoming, *, now):
+    """Store the first message of an event with the fewest statements, or return None.
+
+    The INSERT itself checks what the batch path reads first: it adds the row only when
+    the event is not stored yet (ON CONFLICT DO NOTHING on the unique event key) and the
+    camera/device is below its flood limit (a COUNT in its WHERE, the FloodCounter rule
+    for one alarm). Rules and position are decided in memory beforehand. The alarm, its
+    "received" timeline row and its live event go in together: on PostgreSQL as one
+    statement (atomic by itself: no BEGIN/COMMIT round trips), on SQLite as three in one
+    short transaction. None means nothing was written (a repeat, a flood, or a row that
+    changed meanwhile): the batch path then handles the message in full."""
+    camera = camera_by_code(incoming.camera_code) if incoming.camera_code else None
+    alarm = rows.build(
+        Alarm, source=incoming.source, origin=incoming.origin, external_id=incoming.external_id, camera=camera,
+        received_at=now, updated_at=now, **event_fields(incoming), **position(incoming, camera),
+    )
+    decide(alarm, now)
+    received = rows.build(AlarmEvent, alarm=alarm, action="received", at=now, data={"rule": alarm.rule_id, "status": alarm.status})
+    write = _insert_in_one_statement if connection.vendor == "postgresql" else _insert_in_one_transaction
+    try:
+        pk = write(alarm, received, now)
+    except IntegrityError:
+        return None  # e.g. its rule or camera was deleted a moment ago: the batch path decides again
+    if pk is None:
+        return None
+    alarm.pk = pk
+    alarm._state.adding, alarm._state.db = False, connection.alias
+    return alarm
+
+
+def _flood_params(alarm, connection):
+    """source, origin, window start, window end, limit: the parameters of RECENT_ALARMS."""
+    window = dt.timedelta(minutes=video_settings.value("flood_minutes"))
+    adapt = connection.ops.adapt_datetimefield_value
+    return [alarm.source, alarm.origin, adapt(alarm.started_at - window), adapt(alarm.started_at), video_settings.value("flood_limit")]
+
+
+def _insert_in_one_transaction(alarm, received, now):
+    """SQLite: the conditional INSERT, then the timeline row and the live event (each a
+    precompiled statement), under the writer lock. Returns the new id or None."""
+    statement = new_alarm_statement(connection)
+    plan = rows._plan(Alarm, connection)
+    params = [*plan.values(alarm, connection), *_flood_params(alarm, connection)]
+    with transaction.atomic():
+        row = rows.fetch_row(connection, statement, rows.native(statement, connection), params)
+        if row is None:
+            return None
+        alarm.pk = received.alarm_id = row[0]
+        rows.insert(received)
+        publish("video_alarm", alarm_payload(alarm), region_code=alarm.region_code)
+    return alarm.pk
+
+
+def _insert_in_one_statement(alarm, received, now):
+    """PostgreSQL: the conditional INSERT with the timeline row, the live event (its id
+    merged into the payload) and the live bus's NOTIFY as one statement. Outside a
+    transaction it commits by itself; inside one, a savepoint keeps a refusal from
+    breaking the caller's transaction. Returns the new id or None."""
+    statement = new_alarm_statement(connection)
+    plan = rows._plan(Alarm, connection)
+    live = alarm_payload(alarm)
+    del live["id"]  # added by the statement
+    json_data = AlarmEvent._meta.get_field("data")
+    params = [
+        *plan.values(alarm, connection),
+        *_flood_params(alarm, connection),
+        json_data.get_db_prep_save(received.data, connection), now,
+        alarm.region_code, json_data.get_db_prep_save(live, connection), now,
+    ]
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        found = rows.fetch_all(connection, statement, statement, params, server_side_binding)
+    if not found:
+        return None
+    transaction.on_commit(wake_running_hub)  # as publish() does: now, or when the caller commits
+    return found[0][0]
+
+
+def server_side_binding(connection):
+    """psycopg's own cursor: parameters travel apart from the text, so after a few runs
+    psycopg prepares the statement and PostgreSQL stops parsing and planning it."""
+    import psycopg
+
+    return psycopg.Cursor(connection.connection)
+
+
+_new_alarm_statements = {}
+
+
+def new_alarm_statement(connection):
+    """The SQL of insert_new_alarm on this database, built once per process."""
+    key = (connection.alias, connection.vendor)
+    if key not in _new_alarm_statements:
+        _new_alarm_statements[key] = _build_new_alarm_statement(connection)
+    return _new_alarm_statements[key]
+
+
+def _build_new_alarm_statement(connection):
+    quote = connection.ops.quote_name
+    fields = [field for field, *_rest in rows._plan(Alarm, connection).fields]
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL types the values of INSERT ... SELECT from the SELECT, not from the
+    # columns: each is cast to its column's type (without a length: a cast would
+    # truncate, the column refuses).
+    values = ", ".join(f"CAST(%s AS {field.db_type(connection).split('(')[0]})" if postgres else "%s" for field in fields)
+    recent = (
+        f"SELECT COUNT(*) FROM {quote(Alarm._meta.db_table)} WHERE source = %s AND origin = %s"
+        " AND started_at > %s AND started_at <= %s AND status <> 'suppressed'"
+    )
+    insert = (
+        f"INSERT INTO {quote(Alarm._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+        f" SELECT {values} WHERE ({recent}) < %s ON CONFLICT DO NOTHING RETURNING id"
+    )
+    if not postgres:
+        return insert
+    return (
+        f"WITH new_alarm AS ({insert}),"
+        f" timeline AS (INSERT INTO {quote(AlarmEvent._meta.db_table)} (alarm_id, action, actor_id, note, data, at)"
+        "  SELECT id, 'received', NULL, '', CAST(%s AS jsonb), CAST(%s AS timestamp with time zone) FROM new_alarm),"
+        f" live AS (INSERT INTO {quote(LiveEvent._meta.db_table)} (kind, region_code, data, created_at)"
+        "  SELECT 'video_alarm', CAST(%s AS varchar), jsonb_build_object('id', id) || CAST(%s AS jsonb),"
+        "  CAST(%s AS timestamp with time zone) FROM new_alarm)"
+        f" SELECT id, pg_notify('{NOTIFY_CHANNEL}', '') FROM new_alarm"
+    )
+
+
+CAMERA_COLUMNS = ["id", "code", "name", "lon", "lat", "region_code"]
+
+
+def camera_by_code(code):
+    """The camera an alarm names (only what alarms use; the rest loads on access), or None."""
+    sql = f"SELECT {', '.join(CAMERA_COLUMNS)} FROM {Camera._meta.db_table} WHERE code = %s"
+    row = rows.fetch_row(connection, sql, rows.native(sql, connection), [code])
+    return Camera.from_db(connection.alias, CAMERA_COLUMNS, row) if row else None
 
 
 class AlarmBatch:

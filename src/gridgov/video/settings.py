@@ -6,6 +6,8 @@ GRIDGOV_VIDEO = {...} in Django settings wins over the environment variables bel
 import os
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULTS = {
     # A camera silent for this long is marked offline by the sweep.
@@ -29,13 +31,32 @@ DEFAULTS = {
 }
 
 
+_values = {}
+
+
 def value(name):
+    """The setting, read once per process: every alarm needs a few, and looking one up in
+    Django's settings and the environment cost more than the flood check it feeds. A
+    change of Django settings (tests) clears them."""
+    try:
+        return _values[name]
+    except KeyError:
+        _values[name] = found = _read(name)
+        return found
+
+
+def _read(name):
     env_name, default, cast = DEFAULTS[name]
     configured = getattr(settings, "GRIDGOV_VIDEO", {})
     if name in configured:
         return configured[name]
     raw = os.environ.get(env_name)
     return cast(raw) if raw not in (None, "") else default
+
+
+@receiver(setting_changed)
+def _forget_values(**kwargs):
+    _values.clear()
 
 
 def camera_silent_minutes():

@@ -52,22 +52,35 @@ def clear_sources_cache(**kwargs):
     _sources_cache["at"] = -1e9
 
 
+# The WSGI environ keys of the three headers: signing_headers reads them directly, since
+# request.headers parses every header of the request into a new mapping.
+_ENVIRON_KEYS = {name: "HTTP_" + name.upper().replace("-", "_") for name in (SOURCE_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)}
+
+
+def signing_headers(request):
+    """The signing headers of a Django request, as verified_source takes them."""
+    return {name: request.META.get(key, "") for name, key in _ENVIRON_KEYS.items()}
+
+
 def verified_source(headers, body, *, now=None):
     """The AlarmSource that signed this request; Forbidden otherwise (same message for an
     unknown source and a wrong signature, so the endpoint does not reveal source codes)."""
-    refused = Forbidden(_("The request signature is not valid."), code="bad_signature")
     code = headers.get(SOURCE_HEADER, "")
     source = signing_source(code) if code else None
     try:
         timestamp = int(headers.get(TIMESTAMP_HEADER, ""))
     except ValueError:
-        raise refused from None
+        raise bad_signature() from None
     if source is None:
-        raise refused
+        raise bad_signature()
     now = time.time() if now is None else now
     if abs(now - timestamp) > video_settings.value("webhook_window_seconds"):
         raise Forbidden(_("The request signature has expired."), code="stale_signature")
     expected = sign(source.secret, str(timestamp), body)
     if not hmac.compare_digest(expected, headers.get(SIGNATURE_HEADER, "")):
-        raise refused
+        raise bad_signature()
     return source
+
+
+def bad_signature():
+    return Forbidden(_("The request signature is not valid."), code="bad_signature")
