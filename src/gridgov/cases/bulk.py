@@ -10,11 +10,15 @@ clock and hash-chained "create" event. What differs is how the rows are written:
   in `intakes`); `prepare_cases` does that part alone, before the caller's transaction
   opens, and `write_cases` the rest inside it;
 - the case numbers come as one block from CaseNumberSequence (one upsert adding n, in
-  the caller's transaction);
+  the caller's transaction); `prepare_cases` numbers the cases and hashes their events
+  ahead with the block the counter would give, and `write_cases` redoes that only if the
+  counter moved in between;
+- clocks, events (and the hotline's orders) are copies of one built row (`RowCopier`);
 - cases, clocks and events go in with multi-row INSERT ... RETURNING id statements
-  (`insert_rows`: bulk_create's result, PostgreSQL and SQLite >= 3.35, at a fifth of its
-  CPU: the statement text is built once per batch size and equal values, such as the one
-  creation time, are converted for the database once);
+  (`insert_rows`: bulk_create's result, PostgreSQL and SQLite >= 3.35, at a fraction of
+  its CPU: the statement text is built once per batch size, values are read and checked
+  column by column, and equal values, such as the one creation time, are converted for
+  the database once);
 - `services.announce_created` announces them after commit, as create_case does one by one.
 
 Idempotency keys stay unique as in create_case: a key already stored returns that case
@@ -23,7 +27,11 @@ first occurrence; the result's `created` flags tell which cases are new. Photos 
 supported (nobody imports photos in bulk).
 """
 
+from itertools import chain
+from operator import attrgetter
+
 from django.db import IntegrityError, connections, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +41,7 @@ from gridgov.org.permissions import require
 from . import numbers, rows
 from . import services as case_services
 from .clocks import mirror_deadline, new_clock
-from .models import Case, CaseClock, CaseEvent, ClockKind, Status
+from .models import Case, CaseClock, CaseEvent, CaseNumberSequence, ClockKind, Status
 from .timeline import event_hash, event_payload
 
 # Rows per multi-row INSERT on SQLite at most; fewer where its bound-variable limit needs it.
@@ -61,21 +69,26 @@ def create_cases_bulk(actor, intakes, *, at=None):
 
 
 class PreparedCases:
-    """Checked intakes with their unsaved cases and clocks, in the order of the intakes."""
+    """Checked intakes with their unsaved cases and clocks, in the order of the intakes;
+    `events` their "create" events if the cases get the numbers from `first_sequence` on."""
 
     def __init__(self, actor, at, checked, cases, clocks):
         self.actor, self.at, self.checked, self.cases, self.clocks = actor, at, checked, cases, clocks
+        self.first_sequence, self.events = None, None
 
 
 def prepare_cases(actor, intakes, *, at=None):
     """The part of create_cases_bulk that needs no lock: the checks, the placement, the
-    Case rows and their clocks (numbers and events come with the writing). Call it before
-    opening the transaction that writes them, so the write lock is held for the writes only."""
+    Case rows, their clocks, and their numbers and events as the counter stands now
+    (checked by the writing). Call it before opening the transaction that writes them, so
+    the write lock is held for the writes only."""
     require(actor, "case.create")
     at = at or timezone.now()
     checked = check_intakes(actor, intakes)
     cases = [_new_case(actor, item, at) for item in checked]
-    return PreparedCases(actor, at, checked, cases, _clocks(cases, at))
+    prepared = PreparedCases(actor, at, checked, cases, _clocks(cases, at))
+    _number_ahead(prepared)
+    return prepared
 
 
 def write_cases(prepared):
@@ -188,12 +201,11 @@ def _write(prepared):
         new_cases.append(case)
         clocks.append(clock)
     if new_cases:
-        _number(new_cases, at)
+        events = _numbered_events(prepared, new_cases)
         insert_rows(new_cases)
-        for clock in clocks:
-            clock.case_id = clock.case.pk
+        for case, clock, event in zip(new_cases, clocks, events):
+            clock.case_id = event.case_id = case.pk
         insert_rows(clocks)
-        events = [_create_event(case, actor, at) for case in new_cases]
         insert_rows(events)
         case_services.announce_created(list(zip(new_cases, events)))
     return CreatedCases(cases, created)
@@ -203,11 +215,31 @@ def _existing_by_key(actor, keys):
     """{key: case} of the keys already stored (each checked with case.view, as create_case
     does for a repeated key)."""
     found = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), KEY_LOOKUP_CHUNK):
-        for case in Case.objects.filter(idempotency_key__in=unique[start:start + KEY_LOOKUP_CHUNK]).order_by():
+    stored = stored_values(Case, "idempotency_key", list(dict.fromkeys(keys)))
+    if stored:
+        for case in Case.objects.filter(idempotency_key__in=stored).order_by():
             require(actor, "case.view", case)
             found[case.idempotency_key] = case
+    return found
+
+
+def stored_values(model, field_name, values, using="default"):
+    """The values among `values` (strings) that `model`'s column `field_name` holds: one
+    plain SELECT per KEY_LOOKUP_CHUNK values (an ORM __in lookup prepares every value
+    through the field, which costs more than the query here)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    select = "SELECT {column} FROM {table} WHERE {column} ".format(
+        column=quote(model._meta.get_field(field_name).column), table=quote(model._meta.db_table)
+    )
+    found = set()
+    for start in range(0, len(values), KEY_LOOKUP_CHUNK):
+        chunk = values[start:start + KEY_LOOKUP_CHUNK]
+        if connection.vendor == "postgresql":
+            sql, params = select + "= ANY(%s::text[])", [chunk]
+        else:
+            sql, params = select + "IN ({})".format(", ".join(["%s"] * len(chunk))), chunk
+        found.update(value for (value,) in rows.fetch_all(connection, sql, rows.native(sql, connection), params, _driver_cursor))
     return found
 
 
@@ -215,43 +247,130 @@ def _new_case(actor, item, at):
     return case_services.new_case_row(actor, item.fields, item.place, item.key, at)
 
 
-def _number(cases, at):
-    """Give the cases consecutive numbers of `at`'s local day: one upsert reserves them all
-    (in the caller's transaction, so a rolled-back import leaves no gap)."""
-    day = timezone.localtime(at).date()
-    last = numbers.reserve(day, len(cases))
+def _number_ahead(prepared):
+    """Number the cases and build their hashed "create" events before the transaction, as
+    if the day's counter will not move until the writing transaction reserves its block
+    (the usual case): that work is then done outside SQLite's write lock. _numbered_events
+    checks the guess and does it again, inside the transaction, when it was wrong."""
+    day = timezone.localtime(prepared.at).date()
+    last = CaseNumberSequence.objects.filter(day=day).values_list("last", flat=True).first() or 0
+    _assign_numbers(prepared.cases, day, last + 1)
+    prepared.first_sequence = last + 1
+    prepared.events = _create_events(prepared.cases, prepared.actor, prepared.at)
+
+
+def _numbered_events(prepared, new_cases):
+    """Give the new cases consecutive numbers of the day of `at`: one upsert reserves them
+    all (in the caller's transaction, so a rolled-back import leaves no gap). Returns
+    their "create" events: those built ahead if the numbers are the ones guessed."""
+    day = timezone.localtime(prepared.at).date()
+    first = numbers.reserve(day, len(new_cases)) - len(new_cases) + 1
+    if first == prepared.first_sequence and len(new_cases) == len(prepared.cases):
+        return prepared.events
+    _assign_numbers(new_cases, day, first)
+    return _create_events(new_cases, prepared.actor, prepared.at)
+
+
+def _assign_numbers(cases, day, first):
     for offset, case in enumerate(cases):
-        case.number = numbers.format_number(day, last - len(cases) + 1 + offset)
+        case.number = numbers.format_number(day, first + offset)
 
 
 def _clocks(cases, at):
     """The running 立案+派遣 clock of each case (new_clock), mirrored onto the case. The
     deadline depends only on the 小类 and priority here (one start time), so new_clock runs
-    once per distinct pair and the others copy its figures."""
-    firsts, clocks = {}, []
+    once per distinct pair and the others are copies of its clock."""
+    copiers, clocks = {}, []
     for case in cases:
         pair = (case.category_id, case.priority)
-        first = firsts.get(pair)
-        if first is None:
-            clock = firsts[pair] = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
-        else:
-            clock = rows.build(
-                CaseClock, case=case, kind=first.kind, limit_value=first.limit_value, limit_unit=first.limit_unit,
-                started_at=at, due_at=first.due_at, warn_at=first.warn_at,
+        copier = copiers.get(pair)
+        if copier is None:
+            clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
+            copiers[pair] = RowCopier(
+                CaseClock, relations=("case",), kind=clock.kind, limit_value=clock.limit_value,
+                limit_unit=clock.limit_unit, started_at=at, due_at=clock.due_at, warn_at=clock.warn_at,
             )
+        else:
+            clock = copier.new(case=case)
         mirror_deadline(case, [clock])
         clocks.append(clock)
     return clocks
 
 
-def _create_event(case, actor, at):
-    """The first timeline event, as append_event(first=True) writes it for create_case."""
-    event = rows.build(
-        CaseEvent, case=case, seq=1, at=at, actor=actor, action="create", from_status="", to_status=Status.REPORTED,
-        note="", data=case_services._creation_data(case), prev_hash="",
+def _create_events(cases, actor, at):
+    """The first timeline event of each case, as append_event(first=True) writes it for
+    create_case. Equal creation data (most cases of a batch share channel, 小类, priority
+    and region) share one dict, so the multi-row insert converts it once."""
+    events = RowCopier(
+        CaseEvent, relations=("case",), seq=1, at=at, actor=actor, action="create", from_status="",
+        to_status=Status.REPORTED, note="", prev_hash="",
     )
-    event.hash = event_hash("", event_payload(case.number, event))
-    return event
+    pool, made = {}, []
+    for case in cases:
+        event = events.new(case=case, data=_shared(case_services._creation_data(case), pool))
+        event.hash = event_hash("", event_payload(case.number, event))
+        made.append(event)
+    return made
+
+
+def _shared(data, pool):
+    """The dict in `pool` equal to the flat dict `data` (types included: 1 is not True in
+    JSON), else `data`, added to the pool."""
+    try:
+        key = tuple((name, type(value), value) for name, value in data.items())
+        return pool.setdefault(key, data)
+    except TypeError:  # a nested value: not shared
+        return data
+
+
+class RowCopier:
+    """New unsaved instances of `model` that copy one rows.build(model, **shared) instance,
+    each with its own values for the remaining fields.
+
+    rows.build sets every field and relation anew (a relation through its descriptor, with
+    the router's checks); at tens of thousands of rows a batch mostly repeats one row, so
+    copying the first one's values is a fraction of the cost. Computed defaults (callables
+    such as dict) of fields not in `shared` are called for each copy, as rows.build does.
+    `relations` names the foreign keys given per copy, as instances: the id and the cached
+    instance are set, and for a one-to-one the reverse cache, as the descriptor does."""
+
+    def __init__(self, model, relations=(), **shared):
+        template = rows.build(model, **shared)
+        meta = model._meta
+        self.model = model
+        self.relations = {name: meta.get_field(name) for name in relations}
+        self.values = {name: value for name, value in template.__dict__.items() if name != "_state"}
+        self.cached = dict(template._state.fields_cache)
+        self.db = template._state.db
+        given = {meta.get_field(name).attname for name in shared}
+        _constant, computed = rows._defaults_of(model)
+        self.computed = [(attname, default) for attname, default in computed if attname not in given]
+
+    def new(self, **values):
+        """A copy with `values` (attnames, or the names in `relations` given instances)."""
+        obj = self.model.__new__(self.model)
+        data = obj.__dict__
+        data.update(self.values)
+        for attname, default in self.computed:
+            if attname not in values:
+                data[attname] = default()
+        state = data["_state"] = ModelState()
+        state.db = self.db
+        state.fields_cache = dict(self.cached)
+        for name, value in values.items():
+            field = self.relations.get(name)
+            if field is None:
+                data[name] = value
+            else:
+                self._relate(obj, field, value)
+        return obj
+
+    @staticmethod
+    def _relate(obj, field, instance):
+        obj.__dict__[field.attname] = getattr(instance, field.target_field.attname)
+        field.set_cached_value(obj, instance)
+        if field.one_to_one:
+            field.remote_field.set_cached_value(instance, obj)
 
 
 # ---------------------------------------------------------------------------------------
@@ -273,16 +392,17 @@ def insert_rows(objs, using="default"):
     columns = [field for field, *_rest in plan.fields]
     unnest = connection.vendor == "postgresql"
     per_statement = UNNEST_BATCH_SIZE if unnest else max(1, min(BATCH_SIZE, SQLITE_MAX_VARIABLES // len(columns)))
-    memo = {field: {} for field in columns}
+    readers = _column_readers(plan)
+    memo = {field: ({}, {}) for field in columns}
     for start in range(0, len(objs), per_statement):
         batch = objs[start:start + per_statement]
-        value_rows = [_values(plan, obj, connection, memo) for obj in batch]
+        values = [reader(batch, connection, memo) for reader in readers]
         if unnest:
-            sql, params = _unnest_sql(model, columns, connection), [list(column) for column in zip(*value_rows)]
+            sql, params = _unnest_sql(model, columns, connection), values
             # psycopg's %b: the arrays travel in binary, not quoted element by element as text.
             native_sql = sql.replace("%s", "%b")
         else:
-            sql, params = _insert_sql(model, columns, len(batch), connection), [v for row in value_rows for v in row]
+            sql, params = _insert_sql(model, columns, len(batch), connection), list(chain.from_iterable(zip(*values)))
             native_sql = rows.native(sql, connection)
         for obj, (pk,) in zip(batch, rows.fetch_all(connection, sql, native_sql, params, _driver_cursor), strict=True):
             obj.pk = pk
@@ -291,23 +411,63 @@ def insert_rows(objs, using="default"):
     return objs
 
 
-def _values(plan, obj, connection, memo):
-    values = []
-    for field, attname, pre_save, unchanged_types in plan.fields:
-        value = field.pre_save(obj, True) if pre_save else getattr(obj, attname)
-        if type(value) in unchanged_types:
-            values.append(value)
-            continue
-        seen = memo[field]
+_readers = {}
+
+
+def _column_readers(plan):
+    """One function per column of `plan` giving that column's database values for a batch.
+
+    Column by column rather than row by row: reading an attribute of every object and
+    checking the Python types of a whole column run at C speed (attrgetter, map, set), and
+    most columns then need no conversion at all."""
+    readers = _readers.get(plan)
+    if readers is None:
+        readers = _readers[plan] = [_column_reader(*spec) for spec in plan.fields]
+    return readers
+
+
+def _column_reader(field, attname, pre_save, unchanged_types):
+    read = attrgetter(attname)
+    unchanged = frozenset(unchanged_types)
+
+    def column(batch, connection, memo):
+        values = [field.pre_save(obj, True) for obj in batch] if pre_save else list(map(read, batch))
+        if unchanged.issuperset(map(type, values)):
+            return values
+        return _converted(field, values, unchanged, connection, memo[field])
+
+    return column
+
+
+def _converted(field, values, unchanged, connection, memo):
+    """get_db_prep_save of each value, once per distinct value (per object for values that
+    cannot be hashed, such as JSON data: shared data objects are converted once)."""
+    by_value, seen = memo
+    if len(set(map(type, values))) == 1:
+        # One type (the usual column): equal values convert alike, look them up at C speed.
         try:
-            converted = seen.get(value, seen)
-        except TypeError:  # not hashable (JSON data): convert every time
-            converted = field.get_db_prep_save(value, connection)
+            distinct = set(values)
+        except TypeError:  # not hashable
+            pass
         else:
-            if converted is seen:
-                converted = seen[value] = field.get_db_prep_save(value, connection)
-        values.append(converted)
-    return values
+            for value in distinct - by_value.keys():
+                by_value[value] = field.get_db_prep_save(value, connection)
+            return list(map(by_value.__getitem__, values))
+    result = []
+    for value in values:
+        if type(value) in unchanged:
+            result.append(value)
+            continue
+        try:
+            key = (type(value), value)
+            converted = seen.get(key, seen)
+        except TypeError:  # not hashable
+            key = id(value)
+            converted = seen.get(key, seen)
+        if converted is seen:
+            converted = seen[key] = field.get_db_prep_save(value, connection)
+        result.append(converted)
+    return result
 
 
 _insert_statements = {}

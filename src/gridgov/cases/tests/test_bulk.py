@@ -174,3 +174,30 @@ def test_the_writes_are_set_based(staff, categories, places):
     # One by one, create_case needs 4 statements per case (number, case, clock, event).
     assert queries(200, "many") <= 8
     assert Case.objects.count() == 201
+
+
+def test_cases_numbered_ahead_are_renumbered_when_the_counter_moved_meanwhile(staff, categories):
+    from gridgov.cases.bulk import prepare_cases, write_cases
+
+    prepared = prepare_cases(staff.clerk, [{"channel": "hotline", "description": f"第{n}件"} for n in range(3)], at=MONDAY_9)
+    assert [case.number for case in prepared.cases] == [f"2026113000{n:03d}" for n in range(1, 4)]
+    # Another create takes the first number between the preparing and the writing.
+    between, _ = services.create_case(staff.clerk, channel="hotline", description="之间", at=MONDAY_9)
+    cases = write_cases(prepared)
+    assert between.number == "2026113000001"
+    assert [case.number for case in cases] == [f"2026113000{n:03d}" for n in range(2, 5)]
+    assert all(verify_chain(case) for case in cases)
+    assert set(CaseEvent.objects.filter(case__in=list(cases)).values_list("case_id", flat=True)) == {case.pk for case in cases}
+
+
+def test_cases_numbered_ahead_keep_their_events_when_the_guess_holds(staff, categories):
+    from gridgov.cases.bulk import prepare_cases, write_cases
+
+    prepared = prepare_cases(staff.clerk, [{"channel": "hotline", "description": f"第{n}件"} for n in range(3)], at=MONDAY_9)
+    built_ahead = list(prepared.events)
+    cases = write_cases(prepared)
+    assert [event.case_id for event in built_ahead] == [case.pk for case in cases]
+    assert list(CaseEvent.objects.filter(case__in=list(cases)).order_by("case_id").values_list("hash", flat=True)) == [
+        event.hash for event in built_ahead
+    ]
+    assert all(verify_chain(case) for case in cases)
