@@ -26,8 +26,7 @@ from django.utils.translation import gettext as _
 from gridgov.catalog import worktime
 from gridgov.catalog.models import Priority
 from gridgov.cases import services as case_services
-from gridgov.cases import rows
-from gridgov.cases.bulk import insert_rows, prepare_cases, write_cases
+from gridgov.cases.bulk import RowCopier, insert_rows, prepare_cases, write_cases
 from gridgov.cases.models import Case, Channel
 from gridgov.core.errors import Conflict, NotFound, ValidationFailed
 from gridgov.core.text import clean_text
@@ -47,6 +46,11 @@ TYPE_NAMES = {
     "举报": OrderType.REPORT, "建议": OrderType.SUGGESTION,
 }
 URGENCY_NAMES = {"一般": Urgency.NORMAL, "普通": Urgency.NORMAL, "紧急": Urgency.URGENT, "加急": Urgency.URGENT}
+# json.dumps(fields, sort_keys=True, ensure_ascii=False), without a new encoder per call.
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# The codes of each choice enum: `Choices.values` builds a list of every member and its
+# (lazily translated) label on each access.
+_CODES = {OrderType: frozenset(OrderType.values), Urgency: frozenset(Urgency.values)}
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class OrderInput:
             "address": self.address,
             "hotline_deadline": self.hotline_deadline.isoformat() if self.hotline_deadline else "",
         }
-        return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(_FINGERPRINT_JSON.encode(fields).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ def _named_choice(value, choices, names, field, *, required=False):
         if required:
             raise ValidationFailed.field(field, _("This field is required."), code="required")
         return ""
-    if text in choices.values:
+    if text in _CODES[choices]:
         return text
     if text in names:
         return names[text]
@@ -230,10 +234,13 @@ def prepare_new_orders(actor, order_inputs, *, at=None):
     DomainError with `index` set to its position."""
     require(actor, "hotline.intake")
     at = at or timezone.now()
-    cases = prepare_cases(actor, [_case_intake(order_input) for order_input in order_inputs], at=at)
+    labels = {}
+    cases = prepare_cases(actor, [_case_intake(order_input, labels) for order_input in order_inputs], at=at)
     same_deadlines = {}
+    # Every order of the batch has the same receiving time and clerk: copies of one row.
+    new_order = RowCopier(HotlineOrder, relations=("case",), received_at=at, created_by=actor).new
     orders = [
-        rows.build(HotlineOrder, **_order_fields(actor, order_input, case, at, same_deadlines))
+        new_order(case=case, **_order_values(order_input, at, same_deadlines))
         for order_input, case in zip(order_inputs, cases.cases)
     ]
     return cases, orders
@@ -254,11 +261,12 @@ def save_new_orders(prepared):
     return orders
 
 
-def _case_intake(order_input):
-    """create_case's keyword arguments for the case of an order."""
+def _case_intake(order_input, labels=None):
+    """create_case's keyword arguments for the case of an order (`labels`: a dict keeping
+    the translated type names for the next orders)."""
     return {
         "channel": Channel.HOTLINE,
-        "description": _case_description(order_input),
+        "description": _case_description(order_input, labels),
         "priority": Priority.URGENT if order_input.urgency == Urgency.URGENT else None,
         "lon": order_input.lon,
         "lat": order_input.lat,
@@ -269,10 +277,14 @@ def _case_intake(order_input):
     }
 
 
-def _order_fields(actor, order_input, case, at, same_deadlines=None):
+def _order_fields(actor, order_input, case, at):
+    return {**_order_values(order_input, at), "case": case, "received_at": at, "created_by": actor}
+
+
+def _order_values(order_input, at, same_deadlines=None):
+    """The fields of an order taken from its input (all but the case, time and clerk)."""
     return {
         "order_number": order_input.order_number,
-        "case": case,
         "order_type": order_input.order_type,
         "urgency": order_input.urgency,
         "caller_name": order_input.caller_name,
@@ -282,8 +294,6 @@ def _order_fields(actor, order_input, case, at, same_deadlines=None):
         "fingerprint": order_input.fingerprint(),
         "hotline_deadline": order_input.hotline_deadline,
         **_order_deadlines(order_input, at, same_deadlines),
-        "received_at": at,
-        "created_by": actor,
     }
 
 
@@ -300,8 +310,12 @@ def _order_deadlines(order_input, at, memo=None):
     return {"response_due_at": response_due, "reply_due_at": reply_due, "reply_warn_at": reply_warn}
 
 
-def _case_description(order_input):
-    label = OrderType(order_input.order_type).label
+def _case_description(order_input, labels=None):
+    label = labels.get(order_input.order_type) if labels is not None else None
+    if label is None:
+        label = str(OrderType(order_input.order_type).label)
+        if labels is not None:
+            labels[order_input.order_type] = label
     prefix = f"【12345·{label}·{order_input.order_number}】"
     return (prefix + order_input.content)[: case_services.DESCRIPTION_MAX]
 

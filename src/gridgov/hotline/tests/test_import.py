@@ -13,7 +13,7 @@ from gridgov.hotline import services
 from gridgov.hotline.importer import import_orders
 from gridgov.hotline.models import HotlineImport, HotlineOrder, ImportStatus
 
-from .conftest import xlsx_bytes
+from .conftest import MONDAY_9, xlsx_bytes
 
 GOOD = [
     ("GD1", "咨询", "一般", "李四", "13900001111", "咨询低保办理", "象霞社区2号楼", None),
@@ -189,3 +189,48 @@ def test_progress_is_reported_per_chunk_of_rows_then_saving(staff, monkeypatch):
     report = import_orders(io.BytesIO(xlsx_bytes(rows)), staff.clerk, progress=lambda *args: calls.append(args))
     assert report.ok and report.created == 5
     assert calls == [(2, 5, "checking"), (4, 5, "checking"), (5, 5, "checking"), (5, 5, "saving")]
+
+
+def test_imported_orders_are_the_rows_receive_order_stores(staff):
+    """prepare_new_orders/save_new_orders build the orders as copies of one row: the stored
+    orders and cases must still be receive_order's, field by field."""
+    from gridgov.cases.tests.test_bulk import case_columns
+    from gridgov.hotline.services import check_order, prepare_new_orders, save_new_orders
+
+    header = ("order_number", "order_type", "urgency", "caller_name", "caller_phone", "content", "address", "hotline_deadline")
+    inputs = [check_order(dict(zip(header, row))) for row in GOOD]
+    single = [services.receive_order(staff.clerk, order_input, at=MONDAY_9)[0] for order_input in inputs]
+    # The same orders again under other numbers (the order number is part of the description).
+    renumbered = [check_order({**dict(zip(header, row)), "order_number": row[0].replace("GD", "GX")}) for row in GOOD]
+    bulk = save_new_orders(prepare_new_orders(staff.clerk, renumbered, at=MONDAY_9))
+
+    def order_columns(order):
+        stored = HotlineOrder.objects.get(pk=order.pk)
+        return {
+            field.attname: getattr(stored, field.attname)
+            for field in HotlineOrder._meta.concrete_fields
+            if field.attname not in {"id", "order_number", "case_id", "fingerprint"}
+        }
+
+    def without_number(case):
+        columns = case_columns(Case.objects.get(pk=case.pk))
+        columns["description"] = columns["description"].replace("GX", "GD")
+        return columns
+
+    for one, many in zip(single, bulk):
+        assert order_columns(many) == order_columns(one)
+        assert without_number(many.case) == without_number(one.case)
+        assert many.case.hotline_order is many and many.case_id == many.case.pk
+    assert [order.hotline_deadline is None for order in bulk] == [True, False, True]
+
+
+def test_the_cycle_collector_is_paused_during_an_import_only(staff):
+    import gc
+
+    enabled_while_checking = []
+    report = import_orders(
+        io.BytesIO(xlsx_bytes(GOOD)), staff.clerk, progress=lambda *args: enabled_while_checking.append(gc.isenabled())
+    )
+    assert report.ok and enabled_while_checking and not any(enabled_while_checking)
+    assert gc.isenabled()
+    assert import_orders(io.BytesIO(b"not a zip"), staff.clerk).errors and gc.isenabled()
