@@ -15,6 +15,10 @@ is installed, it goes through Django's cursor instead, so every query stays visi
 No pre_save/post_save signals are sent: listen to `gridgov.cases.signals.case_changed`.
 """
 
+import datetime as dt
+import functools
+
+from django.conf import settings
 from django.db import connections
 from django.db.models import DateField, Field, JSONField
 from django.db.models.base import ModelState
@@ -51,6 +55,45 @@ def _needs_pre_save(field):
     return type(field).pre_save is not Field.pre_save
 
 
+def _fast_converter(field, connection):
+    """A shortcut for get_db_prep_save() of the commonest non-trivial values, giving the very
+    value Django would (the aware datetimes and JSON data of every intake row cost most of
+    the conversion); anything else goes through Django. None: no shortcut for this field."""
+    if isinstance(field, JSONField):
+        adapt, encoder = connection.ops.adapt_json_value, field.encoder
+
+        def convert_json(value):
+            # JSONField.get_prep_value returns dicts and lists as they are (Django >= 4.2).
+            if type(value) is dict or type(value) is list:
+                return adapt(value, encoder)
+            return field.get_db_prep_save(value, connection)
+
+        return convert_json
+    if field.get_internal_type() == "DateTimeField":
+        return _datetime_converter(field, connection)
+    return None
+
+
+def _datetime_converter(field, connection):
+    if connection.vendor == "postgresql":
+        # The PostgreSQL backend hands aware datetimes to the driver unchanged.
+        def convert_for_postgresql(value):
+            return value if type(value) is dt.datetime and value.tzinfo is not None else field.get_db_prep_save(value, connection)
+
+        return convert_for_postgresql
+    if connection.vendor == "sqlite" and settings.USE_TZ:
+        zone = connection.timezone
+
+        def convert_for_sqlite(value):
+            # DatabaseOperations.adapt_datetimefield_value: naive in the connection's zone, as text.
+            if type(value) is dt.datetime and value.tzinfo is not None:
+                return str(value.astimezone(zone).replace(tzinfo=None))
+            return field.get_db_prep_save(value, connection)
+
+        return convert_for_sqlite
+    return None
+
+
 class _Plan:
     """The statement of one model on one database, and how to read each value."""
 
@@ -68,12 +111,22 @@ class _Plan:
         # The driver's own placeholders: SQLite's is "?" (psycopg takes %s as it is).
         self.native_sql = native(self.sql, connection)
         self.fields = [(field, field.attname, _needs_pre_save(field), _pass_through(field)) for field in fields]
+        self.positions = {attname: index for index, (_field, attname, *_rest) in enumerate(self.fields)}
+        self._steps = [
+            (field, attname, pre_save, unchanged_types,
+             _fast_converter(field, connection) or functools.partial(field.get_db_prep_save, connection=connection))
+            for field, attname, pre_save, unchanged_types in self.fields
+        ]
 
     def values(self, obj, connection):
         values = []
-        for field, attname, pre_save, unchanged_types in self.fields:
-            value = field.pre_save(obj, True) if pre_save else getattr(obj, attname)
-            values.append(value if type(value) in unchanged_types else field.get_db_prep_save(value, connection))
+        data = obj.__dict__
+        for field, attname, pre_save, unchanged_types, convert in self._steps:
+            if pre_save:
+                value = field.pre_save(obj, True)
+            else:
+                value = data[attname] if attname in data else getattr(obj, attname)
+            values.append(value if type(value) in unchanged_types else convert(value))
         return values
 
 
@@ -93,6 +146,34 @@ def insert(obj, using="default"):
     obj._state.adding = False
     obj._state.db = using
     return obj
+
+
+class Prepared:
+    """A new row whose INSERT values are converted before its transaction opens, so that the
+    transaction (on SQLite: the one write lock of the database) holds only the statement.
+    A foreign key to a row inserted in the same transaction is filled in by `relate()` once
+    that row has its id."""
+
+    __slots__ = ("obj", "using", "plan", "values")
+
+    def __init__(self, obj, using="default"):
+        connection = connections[using]
+        self.obj, self.using = obj, using
+        self.plan = _plan(type(obj), connection)
+        self.values = self.plan.values(obj, connection)
+
+    def relate(self, name, instance):
+        """Point the foreign key `name` at `instance` (saved by now) in the object and its values."""
+        setattr(self.obj, name, instance)
+        attname = type(self.obj)._meta.get_field(name).attname
+        self.values[self.plan.positions[attname]] = getattr(self.obj, attname)
+
+    def insert(self):
+        obj, connection = self.obj, connections[self.using]
+        obj.pk = execute_returning(connection, self.plan.sql, self.plan.native_sql, self.values)
+        obj._state.adding = False
+        obj._state.db = self.using
+        return obj
 
 
 def execute_returning(connection, sql, native_sql, params):
@@ -150,8 +231,9 @@ def build(model, **values):
     relation names (given an instance, the relation's id is set and the instance cached);
     every other field gets its default."""
     constant, computed = _defaults_of(model)
+    relations = _relations_of(model)
     obj = model.__new__(model)
-    obj._state = ModelState()
+    obj._state = state = ModelState()
     data = obj.__dict__
     data.update(constant)
     for attname, default in computed:
@@ -159,9 +241,30 @@ def build(model, **values):
     for name, value in values.items():
         if name in data:
             data[name] = value
+        elif name in relations and (value is None or type(value) is relations[name][2]):
+            # What the forward descriptor's __set__ does for a plain foreign key to a saved
+            # instance of its exact model, without its checks (the hot path sets several).
+            attname, target_attname, _model = relations[name]
+            data[attname] = None if value is None else getattr(value, target_attname)
+            state.fields_cache[name] = value
         else:
-            setattr(obj, name, value)  # a relation: its descriptor sets the id and the cache
+            setattr(obj, name, value)  # any other relation: its descriptor does it
     return obj
+
+
+_relations = {}
+
+
+def _relations_of(model):
+    """{name: (attname, target attname, target model)} of the model's plain foreign keys."""
+    relations = _relations.get(model)
+    if relations is None:
+        relations = _relations[model] = {
+            field.name: (field.attname, field.target_field.attname, field.related_model)
+            for field in model._meta.concrete_fields
+            if field.many_to_one and not field.one_to_one and len(field.foreign_related_fields) == 1
+        }
+    return relations
 
 
 def _defaults_of(model):

@@ -153,9 +153,17 @@ def _prepare_photos(files):
     return [photo_store.prepare_photo(item) for item in files or ()]
 
 
+# Sets made once: an enum's `.values` builds a new list on every call.
+_CHANNELS = frozenset(Channel.values)
+_PRIORITIES = frozenset(Priority.values)
+
+
 def _choice(value, choices, field):
-    if value in choices:
-        return value
+    try:
+        if value in choices:
+            return value
+    except TypeError:  # unhashable input (a list, a dict) is no valid option either
+        pass
     raise ValidationFailed.field(field, _("Choose a valid option."), code="invalid_choice")
 
 
@@ -166,7 +174,7 @@ def _priority(value, category):
         number = int(value)
     except (TypeError, ValueError):
         number = None
-    return _choice(number, Priority.values, "priority")
+    return _choice(number, _PRIORITIES, "priority")
 
 
 def active_subcategory(value):
@@ -432,9 +440,10 @@ def create_case(
         # Every row is built before the transaction opens: it holds SQLite's write lock (and
         # a PostgreSQL transaction) only for the statements.
         case, clock, event = _new_case(actor, fields, place, prepared, key, at, number)
+        ahead = [rows.Prepared(row) for row in (case, clock, event)] if number else None
         try:
             with photo_store.delete_files_on_error(), transaction.atomic():
-                _write_case(case, clock, event, actor, prepared, at)
+                _write_case(case, clock, event, actor, prepared, at, ahead)
         except IntegrityError:
             existing = _case_for_key(key, actor) if key else None
             if existing is not None:
@@ -461,7 +470,7 @@ def _case_for_key(key, actor):
 
 def _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone):
     checks = {
-        "channel": lambda: _choice(channel, Channel.values, "channel"),
+        "channel": lambda: _choice(channel, _CHANNELS, "channel"),
         "description": lambda: clean_text(description, "description", max_length=DESCRIPTION_MAX, required=True),
         "category": lambda: active_subcategory(category) if category not in (None, "") else None,
         "address": lambda: clean_text(address, "address", max_length=200, multiline=False),
@@ -597,16 +606,18 @@ def _creation_event(case, actor, at, prepared):
     )
 
 
-def _write_case(case, clock, event, actor, prepared, at):
-    """The create's statements (inside its transaction)."""
+def _write_case(case, clock, event, actor, prepared, at, ahead=None):
+    """The create's statements (inside its transaction). `ahead`: the case, clock and event
+    as rows.Prepared, their values converted before the transaction opened."""
     if not case.number:  # inside a caller's transaction: the counter moves with it
         case.number = numbers.next_in_transaction(at)
         event = _creation_event(case, actor, at, prepared)
-    rows.insert(case)
-    clock.case = case  # now with its primary key
-    rows.insert(clock)
-    event.case = case
-    rows.insert(event)
+    case_row, clock_row, event_row = ahead or [rows.Prepared(row) for row in (case, clock, event)]
+    case_row.insert()
+    clock_row.relate("case", case)  # now with its primary key
+    clock_row.insert()
+    event_row.relate("case", case)
+    event_row.insert()
     for photo in prepared:
         photo_store.save_photo(photo, case=case, kind=AttachmentKind.REPORT, user=actor, event=event)
     _announce(case, event)

@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gridgov.cases.models import Channel, ClockState, Status
 from gridgov.catalog.models import Category, CategoryKind, Priority
@@ -48,9 +48,9 @@ def case_payload(case, action):
         "number": case.number,
         "action": action,
         "status": case.status,
-        "status_label": str(Status(case.status).label),
+        "status_label": _label(Status, case.status),
         "channel": case.channel,
-        "channel_label": str(Channel(case.channel).label),
+        "channel_label": _label(Channel, case.channel),
         "priority": case.priority,
         "category": category.name if category else "",
         "lon": round(case.lon, 6) if case.lon is not None else None,
@@ -62,6 +62,19 @@ def case_payload(case, action):
         "alarm": case.channel in ALARM_CHANNELS,
         "created_at": case.created_at.isoformat() if case.created_at else None,
     }
+
+
+def _label(choices, value):
+    """The label of `value` in the active language; translated once per process and language
+    (building the enum member and translating its lazy label was a tenth of a create)."""
+    language = translation.get_language()
+    labels = _labels.get((choices, language))
+    if labels is None:
+        labels = _labels[(choices, language)] = {member.value: str(member.label) for member in choices}
+    return labels[value] if value in labels else str(choices(value).label)
+
+
+_labels = {}
 
 
 def clock_of(case):

@@ -126,6 +126,7 @@ def test_sysadmin_reports_anywhere(staff, categories, region_tree):
         ({"description": "长" * 2001}, "description", "too_long"),
         ({"description": 12345}, "description", "not_text"),
         ({"channel": "fax"}, "channel", "invalid_choice"),
+        ({"channel": ["hotline"]}, "channel", "invalid_choice"),  # unhashable: still a field error
         ({"priority": 9}, "priority", "invalid_choice"),
         ({"priority": "high"}, "priority", "invalid_choice"),
         ({"reporter_name": "张三\n李四"}, "reporter_name", "multiline"),

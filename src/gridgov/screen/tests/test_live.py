@@ -172,3 +172,25 @@ def test_many_subscribers_each_get_every_event(hub):
     assert received == [[row.id for row in rows]] * 50
     pollers = [t for t in threading.enumerate() if t.name == "gridgov-live-hub"]
     assert len(pollers) == 1  # one poller thread for all clients, not one per client
+
+
+def test_case_payload_labels_follow_the_active_language():
+    """Labels are translated once per process and language, never served in the wrong one."""
+    from django.utils import translation
+
+    from gridgov.cases.models import Case, Channel, Status
+    from gridgov.screen.signals import case_payload
+
+    case = Case(pk=7, number="2026100800007", status=Status.DISPATCHED, channel=Channel.HOTLINE, priority=2)
+    with translation.override("zh-hans"):
+        chinese = case_payload(case, "dispatch")
+    with translation.override("en"):
+        english = case_payload(case, "dispatch")
+    with translation.override("zh-hans"):
+        again = case_payload(case, "dispatch")
+    assert chinese["status_label"] == again["status_label"] != english["status_label"]
+    with translation.override("en"):
+        assert english["status_label"] == str(Status.DISPATCHED.label)
+        assert english["channel_label"] == str(Channel.HOTLINE.label)
+    with translation.override("zh-hans"):
+        assert chinese["channel_label"] == str(Channel.HOTLINE.label)
