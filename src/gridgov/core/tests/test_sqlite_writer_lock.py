@@ -133,3 +133,49 @@ def test_a_passive_checkpoint_copies_the_whole_log(tmp_path):
         wal.connection = original
     assert busy == 0 and frames > 0 and copied == frames
     handler.close_all()
+
+
+def test_a_waiting_writer_gets_the_lock_when_it_is_released(tmp_path):
+    """The waiter blocks in the kernel's queue and is handed the flock on release."""
+    lock_path = str(tmp_path / "db.sqlite3") + "-writer.lock"
+    holder, waiter = WriterLock(lock_path, timeout=1), WriterLock(lock_path, timeout=30)
+    holder.acquire()
+    got = threading.Event()
+
+    def wait_for_it():
+        waiter.acquire()
+        got.set()
+
+    thread = threading.Thread(target=wait_for_it)
+    thread.start()
+    assert not got.wait(0.2)  # still held
+    holder.release()
+    thread.join(30)
+    assert got.is_set() and waiter.held
+    probe = WriterLock(lock_path, timeout=0.05)
+    with pytest.raises(OperationalError, match="locked"):
+        probe.acquire()  # the waiter holds it now, through its own descriptor
+    waiter.release()
+    probe.acquire()
+    for lock in (probe, waiter, holder):
+        lock.close()
+
+
+def test_an_attempt_given_up_does_not_take_the_lock_later(tmp_path):
+    """A wait that timed out and whose flock arrives afterwards drops it again, and the
+    next acquire of the same connection queues behind it rather than racing it."""
+    lock_path = str(tmp_path / "db.sqlite3") + "-writer.lock"
+    holder, waiter = WriterLock(lock_path, timeout=1), WriterLock(lock_path, timeout=0.05)
+    holder.acquire()
+    with pytest.raises(OperationalError, match="database is locked"):
+        waiter.acquire()
+    holder.release()
+    waiter._abandoned.done.wait(5)  # the waiter thread got the flock and dropped it
+    probe = WriterLock(lock_path, timeout=1)
+    probe.acquire()  # free: the abandoned attempt did not keep it
+    probe.release()
+    waiter.timeout = 5
+    waiter.acquire()
+    assert waiter.held
+    for lock in (probe, waiter, holder):
+        lock.close()
