@@ -16,7 +16,7 @@ transition costs the request one small INSERT instead of several upserts, and a 
 import logging
 import threading
 
-from django.db import close_old_connections, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
 
 from . import rows
 from .models import ChangedCase
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LIMIT = 2000
 _refreshers = {}
 _MARK_SQL = "INSERT INTO cases_changedcase (case_id) VALUES (%s)"
+_NATIVE_MARK_SQL_SQLITE = _MARK_SQL.replace("%s", "?")
 
 
 def register(name, refresher):
@@ -35,7 +36,12 @@ def register(name, refresher):
 
 def mark(case_id):
     """Note in the caller's transaction that the case changed (one precompiled INSERT)."""
-    rows.execute(connection, _MARK_SQL, rows.native(_MARK_SQL, connection), [case_id])
+    current = connections[DEFAULT_DB_ALIAS]
+    rows.execute(current, _MARK_SQL, _native_mark_sql(current), [case_id])
+
+
+def _native_mark_sql(current):
+    return _NATIVE_MARK_SQL_SQLITE if current.vendor == "sqlite" else _MARK_SQL
 
 
 def mark_many(case_ids):

@@ -19,7 +19,8 @@ import datetime as dt
 import functools
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connection as proxy
 from django.db.models import DateField, Field, JSONField
 from django.db.models.base import ModelState
 from django.db.models.fields import AutoFieldMixin
@@ -208,6 +209,9 @@ def execute(connection, sql, native_sql, params):
 def run(connection, sql, native_sql, params, read, driver_cursor=None):
     """Run one statement and return `read(cursor)`: through Django's cursor while queries
     are logged or wrapped (so they stay visible), else on the driver's own cursor."""
+    if connection is proxy:
+        # django.db.connection looks the connection up anew on every attribute read.
+        connection = connections[DEFAULT_DB_ALIAS]
     if connection.queries_logged or connection.execute_wrappers or connection.connection is None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 NOTIFY_CHANNEL = "gridgov_live"
@@ -29,12 +29,13 @@ def publish(kind, data, *, region_code=""):
     from gridgov.cases.rows import build, insert
     from gridgov.screen.models import LiveEvent
 
+    current = connections[DEFAULT_DB_ALIAS]
     row = insert(build(LiveEvent, kind=kind, data=data, region_code=region_code or ""))
-    if connection.vendor == "postgresql":
+    if current.vendor == "postgresql":
         # Delivered by PostgreSQL at commit, and collapsed to one per transaction.
-        with connection.cursor() as cursor:
+        with current.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
-    transaction.on_commit(_wake_local_hub)
+    current.on_commit(_wake_local_hub)
     return row
 
 
