@@ -194,3 +194,35 @@ def test_case_payload_labels_follow_the_active_language():
         assert english["channel_label"] == str(Channel.HOTLINE.label)
     with translation.override("zh-hans"):
         assert chinese["channel_label"] == str(Channel.HOTLINE.label)
+
+
+def test_a_published_event_wakes_the_streams_when_its_transaction_commits(monkeypatch):
+    """PostgreSQL: a NOTIFY (sent with the INSERT in one statement) reaches a listener at
+    commit, not before. SQLite: the hub in this process is woken after commit."""
+    from django.db import connection
+
+    from gridgov.live import bus
+
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        settings = connection.settings_dict
+        listener = psycopg.connect(
+            dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432,
+            autocommit=True,
+        )
+        listener.execute(f"LISTEN {bus.NOTIFY_CHANNEL}")
+        with transaction.atomic():
+            publish("case", {"id": 1})
+            assert list(listener.notifies(timeout=0.3, stop_after=1)) == []  # not before commit
+        received = list(listener.notifies(timeout=10, stop_after=1))
+        listener.close()
+        assert [note.channel for note in received] == [bus.NOTIFY_CHANNEL]
+    else:
+        woken = []
+        monkeypatch.setattr(bus, "_wake_local_hub", lambda: woken.append(True))
+        with transaction.atomic():
+            publish("case", {"id": 1})
+            assert woken == []
+        assert woken == [True]
+    assert LiveEvent.objects.filter(kind="case", data__id=1).count() == 1
