@@ -739,7 +739,10 @@ def indicator_panels():
 
 
 def first_history_month(latest):
-    return (latest.replace(day=1) - dt.timedelta(days=31 * (HISTORY_MONTHS - 1))).replace(day=1)
+    """The first of the HISTORY_MONTHS months that end with `latest`'s month (counted in
+    months: 11 x 31 days reached back into a 13th month whenever February was in between)."""
+    index = latest.year * 12 + latest.month - 1 - (HISTORY_MONTHS - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def indicators(latest, history):

@@ -94,3 +94,13 @@ def test_admin_import_shows_the_row_report(make_user):
     response = client.post(url, {"file": good})
     assert response.status_code == 302
     assert MonthlyIndicator.objects.count() == 3
+
+
+@pytest.mark.parametrize("latest", [dt.date(2026, month, 1) for month in range(1, 13)] + [dt.date(2024, 2, 29)])
+def test_the_history_spans_exactly_twelve_months(latest):
+    from gridgov.screen.overview import HISTORY_MONTHS, first_history_month
+
+    first = first_history_month(latest)
+    span = (latest.year - first.year) * 12 + latest.month - first.month + 1
+    assert first.day == 1
+    assert span == HISTORY_MONTHS == 12
