@@ -52,7 +52,7 @@ max_queued_messages 1000000
 max_inflight_messages 0
 """
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{TMP / 'ingest.sqlite3'}"
-ENV = dict(os.environ, DATABASE_URL=DATABASE_URL, GRIDGOV_VAR=str(TMP), GRIDGOV_ALARM_FLOOD_LIMIT="100000000",
+ENV = dict(os.environ, DATABASE_URL=DATABASE_URL, GRIDGOV_VAR=str(TMP), GRIDGOV_ALARM_FLOOD_LIMIT="100000000", DEBUG="0",
            DJANGO_SETTINGS_MODULE="gridgov.settings", PYTHONPATH=str(ROOT / "src"), LOG_LEVEL="ERROR")
 GRIDGOV = [sys.executable, "-m", "gridgov.cli"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -293,11 +293,61 @@ def compare(name, build, n, protocol):
     return m / full
 
 
+# -- in process: where the worker's CPU goes, without MQTT ----------------------------------
+class NullClient:
+    def ack(self, mid, qos):
+        pass
+
+
+def in_process(n, profile, batch_size):
+    """Feed the realistic mix to IngestWorker.process in batches of BATCH_SIZE (no broker:
+    fake messages, acks dropped), in this process on the bench database; prints the CPU
+    per message of parsing alone and of the whole batch path."""
+    from types import SimpleNamespace
+
+    import django
+
+    django.setup()
+    from gridgov.video.ingest import IngestWorker, parse_message
+
+    messages = [SimpleNamespace(topic=topic, payload=payload, mid=i + 1, qos=1) for i, (topic, payload, _e) in enumerate(realistic(n, uuid.uuid4().hex[:6])[0])]
+    cpu = time.process_time()
+    for message in messages:
+        parse_message(message.topic, message.payload)
+    parse = (time.process_time() - cpu) / len(messages)
+    worker = IngestWorker("mqtt://127.0.0.1:1", client_id="bench-in-process")
+    worker.client, worker.connection = NullClient(), 1
+    batches = [[(1, message) for message in messages[start:start + batch_size]] for start in range(0, len(messages), batch_size)]
+    worker.process(batches.pop(0))  # warm: rules, cameras, compiled statements
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    cpu = time.process_time()
+    for batch in batches:
+        worker.process(batch)
+    total = (time.process_time() - cpu) / sum(len(batch) for batch in batches)
+    if profiler:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(int(os.environ.get("BENCH_LINES", 30)))
+    print(f"in process, realistic mix, {len(messages):,} messages in batches of {batch_size}: parse {parse * 1e6:.0f} us, "
+          f"parse + store + ack {total * 1e6:.0f} us of CPU per message ({1 / total:,.0f} msg per CPU s)")
+
+
 def main():
+    if sys.argv[1:2] == ["--in-process-child"]:
+        return in_process(int(sys.argv[2]), sys.argv[3] == "profile", int(sys.argv[4]))
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=50000, help="messages of the realistic mix")
     parser.add_argument("--worst", type=int, default=4000, help="messages of the worst case")
     parser.add_argument("--broker", help="an existing broker (default: a private Mosquitto, see above)")
+    parser.add_argument("--in-process", action="store_true", help="only the worker's batch path in process, no MQTT")
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile the batches")
+    parser.add_argument("--batch-size", type=int, help="the worker's --batch-size (default: its own)")
     args = parser.parse_args()
     BROKER[0] = args.broker or start_broker()
     ENV["MQTT_URL"] = BROKER[0]
@@ -306,6 +356,11 @@ def main():
     print(f"database: {'PostgreSQL' if DATABASE_URL.startswith('postgres') else 'SQLite (WAL)'}; broker {BROKER[0]}"
           f"{'' if args.broker else ' (private, max_queued_messages 1000000)'}; "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    if args.in_process:
+        mode = "profile" if args.profile else "plain"
+        batch_size = args.batch_size or 500
+        subprocess.run([sys.executable, __file__, "--in-process-child", str(args.messages), mode, str(batch_size)], env=ENV, check=True)
+        return
     rates = {protocol: compare("realistic mix", realistic, args.messages, protocol) for protocol in ("3.1.1", "5")}
     compare("worst case (every message a new alarm)", worst, args.worst, "3.1.1")
     for protocol, rate in rates.items():
