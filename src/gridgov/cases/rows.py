@@ -177,6 +177,69 @@ class Prepared:
         return obj
 
 
+def insert_family(parent, children):
+    """INSERT `parent` (a Prepared) and then `children`, [(Prepared, name of its foreign key
+    to the parent)], setting every pk and relation. On PostgreSQL this is one statement
+    (data-modifying WITH clauses): one round trip instead of one per row. Elsewhere it is one
+    statement per row, each a few microseconds in process."""
+    connection = connections[parent.using]
+    if connection.vendor != "postgresql":
+        parent.insert()
+        for child, name in children:
+            child.relate(name, parent.obj)
+            child.insert()
+        return
+    sql, skipped = _family_statement(parent, children, connection)
+    params = list(parent.values)
+    for (child, _name), position in zip(children, skipped, strict=True):
+        params += child.values[:position] + child.values[position + 1:]
+    ids = fetch_row(connection, sql, sql, params)
+    _saved(parent.obj, ids[0], parent.using)
+    for (child, name), pk in zip(children, ids[1:], strict=True):
+        setattr(child.obj, name, parent.obj)
+        _saved(child.obj, pk, child.using)
+
+
+def _saved(obj, pk, using):
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
+
+
+_family_statements = {}
+
+
+def _family_statement(parent, children, connection):
+    """The WITH statement of `insert_family` and, per child, the position of its parent key
+    among its values (that value comes from the parent's RETURNING, not from a parameter)."""
+    key = (type(parent.obj), tuple((type(child.obj), name) for child, name in children), connection.alias)
+    statement = _family_statements.get(key)
+    if statement is None:
+        quote = connection.ops.quote_name
+        parent_meta = type(parent.obj)._meta
+        clauses = [f"parent AS ({parent.plan.sql})"]
+        skipped, selects = [], ["parent.{}".format(quote(parent_meta.pk.column))]
+        for number, (child, name) in enumerate(children):
+            meta = type(child.obj)._meta
+            link = meta.get_field(name)
+            fields = [field for field, *_rest in child.plan.fields]
+            skipped.append(fields.index(link))
+            # Typed parameters: in a SELECT list an untyped NULL would be taken for text.
+            values = ", ".join(
+                "parent.{}".format(quote(link.target_field.column)) if field is link
+                else "%s::{}".format(field.db_type(connection)) for field in fields
+            )
+            clauses.append("child{} AS (INSERT INTO {} ({}) SELECT {} FROM parent RETURNING {})".format(
+                number, quote(meta.db_table), ", ".join(quote(field.column) for field in fields), values,
+                quote(meta.pk.column),
+            ))
+            selects.append("child{}.{}".format(number, quote(meta.pk.column)))
+        tables = ", ".join(["parent"] + [f"child{number}" for number in range(len(children))])
+        sql = "WITH {} SELECT {} FROM {}".format(", ".join(clauses), ", ".join(selects), tables)
+        statement = _family_statements[key] = (sql, skipped)
+    return statement
+
+
 def execute_returning(connection, sql, native_sql, params):
     """Run one statement and return the first column of its one result row.
 

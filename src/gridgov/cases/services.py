@@ -613,11 +613,7 @@ def _write_case(case, clock, event, actor, prepared, at, ahead=None):
         case.number = numbers.next_in_transaction(at)
         event = _creation_event(case, actor, at, prepared)
     case_row, clock_row, event_row = ahead or [rows.Prepared(row) for row in (case, clock, event)]
-    case_row.insert()
-    clock_row.relate("case", case)  # now with its primary key
-    clock_row.insert()
-    event_row.relate("case", case)
-    event_row.insert()
+    rows.insert_family(case_row, [(clock_row, "case"), (event_row, "case")])
     for photo in prepared:
         photo_store.save_photo(photo, case=case, kind=AttachmentKind.REPORT, user=actor, event=event)
     _announce(case, event)

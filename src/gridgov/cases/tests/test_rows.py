@@ -83,3 +83,23 @@ def test_inserted_row_reads_back_as_saved(django_user_model):
     stored = Case.objects.get(pk=case.pk)
     assert stored.created_at == AWARE
     assert stored.reported_by_id == actor.pk
+
+
+def test_a_family_of_rows_goes_in_with_its_keys(django_user_model):
+    """insert_family: the parent, then children pointing at it (on PostgreSQL one statement),
+    with NULLs and every column type the case, clock and event carry."""
+    actor = django_user_model.objects.create_user("rows-family", password=None)
+    case = rows.build(Case, number="2026100800003", channel="hotline", status="reported", priority=2,
+                      description="井盖破损", reported_by=actor, created_at=AWARE, version=1, lon=None, grid_id=None)
+    clock = rows.build(CaseClock, kind="accept_dispatch", limit_value=1, limit_unit="working_hours",
+                       started_at=AWARE, due_at=AWARE + dt.timedelta(hours=1), warn_at=AWARE, stopped_at=None)
+    event = rows.build(CaseEvent, seq=1, at=AWARE, actor=None, action="create", to_status="reported",
+                       data={"grid": None, "needs_placement": True}, prev_hash="", hash="h" * 64)
+    rows.insert_family(rows.Prepared(case), [(rows.Prepared(clock), "case"), (rows.Prepared(event), "case")])
+    assert case.pk and clock.pk and event.pk
+    assert clock.case is case and event.case_id == case.pk
+    stored_clock = CaseClock.objects.get(pk=clock.pk)
+    stored_event = CaseEvent.objects.get(pk=event.pk)
+    assert (stored_clock.case_id, stored_clock.stopped_at, stored_clock.due_at) == (case.pk, None, AWARE + dt.timedelta(hours=1))
+    assert (stored_event.case_id, stored_event.actor_id, stored_event.data) == (case.pk, None, {"grid": None, "needs_placement": True})
+    assert Case.objects.get(pk=case.pk).lon is None

@@ -49,6 +49,30 @@ def test_create_locates_classifies_and_starts_the_clock(staff, categories, regio
     assert event.data["region_code"] == region_tree["grid11"].code
 
 
+def test_create_writes_case_clock_and_event_in_one_statement_on_postgresql(staff, categories):
+    """PostgreSQL: the case, its clock and its first event go in as one WITH statement (one
+    round trip); SQLite: three plain INSERTs. Both then add the figures mark and the live row."""
+    from django.test.utils import CaptureQueriesContext
+
+    create(staff.clerk, category=categories.garbage)  # caches and the number counter warm
+    with CaptureQueriesContext(connection) as captured:
+        case, _created = create(staff.clerk, category=categories.garbage, lon=IN_GRID_11[0], lat=IN_GRID_11[1])
+    writes = [
+        query["sql"] for query in captured
+        if query["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
+        and "casenumbersequence" not in query["sql"]  # the number, here inside the test's transaction
+    ]
+    tables = ("cases_case", "cases_caseclock", "cases_caseevent")
+    if connection.vendor == "postgresql":
+        family = [sql for sql in writes if sql.startswith("WITH")]
+        assert len(family) == 1 and all(f'"{table}"' in family[0] for table in tables)
+        assert len(writes) == 3  # + mark, + live event with its NOTIFY
+    else:
+        assert [next(table for table in tables if f'"{table}" ' in sql) for sql in writes[:3]] == list(tables)
+        assert len(writes) == 5
+    assert CaseClock.objects.filter(case=case).count() == 1 and case.events.count() == 1
+
+
 def test_create_accepts_gcj02_coordinates(staff, categories, region_tree):
     gcj_lon, gcj_lat = wgs84_to_gcj02(*IN_GRID_11)
     case, _ = create(staff.clerk, lon=gcj_lon, lat=gcj_lat, crs="gcj02")
