@@ -26,7 +26,7 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,75 +152,79 @@ def insert_new_alarm(incoming, *, now):
     statement (atomic by itself: no BEGIN/COMMIT round trips), on SQLite as three in one
     short transaction. None means nothing was written (a repeat, a flood, or a row that
     changed meanwhile): the batch path then handles the message in full."""
-    camera = camera_by_code(incoming.camera_code) if incoming.camera_code else None
+    db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.x` goes through a proxy
+    camera = camera_by_code(incoming.camera_code, db) if incoming.camera_code else None
     alarm = rows.build(
         Alarm, source=incoming.source, origin=incoming.origin, external_id=incoming.external_id, camera=camera,
         received_at=now, updated_at=now, **event_fields(incoming), **position(incoming, camera),
     )
     decide(alarm, now)
     received = rows.build(AlarmEvent, alarm=alarm, action="received", at=now, data={"rule": alarm.rule_id, "status": alarm.status})
-    write = _insert_in_one_statement if connection.vendor == "postgresql" else _insert_in_one_transaction
+    write = _insert_in_one_statement if db.vendor == "postgresql" else _insert_in_one_transaction
     try:
-        pk = write(alarm, received, now)
+        pk = write(alarm, received, now, db)
     except IntegrityError:
         return None  # e.g. its rule or camera was deleted a moment ago: the batch path decides again
     if pk is None:
         return None
     alarm.pk = pk
-    alarm._state.adding, alarm._state.db = False, connection.alias
+    alarm._state.adding, alarm._state.db = False, db.alias
     return alarm
 
 
-def _flood_params(alarm, connection):
-    """source, origin, window start, window end, limit: the parameters of RECENT_ALARMS."""
+def _alarm_and_flood_params(alarm, db):
+    """The alarm's column values, then source, origin, window start, window end and limit
+    for the flood COUNT of new_alarm_statement."""
     window = dt.timedelta(minutes=video_settings.value("flood_minutes"))
-    adapt = connection.ops.adapt_datetimefield_value
-    return [alarm.source, alarm.origin, adapt(alarm.started_at - window), adapt(alarm.started_at), video_settings.value("flood_limit")]
+    adapt = db.ops.adapt_datetimefield_value
+    return [
+        *rows._plan(Alarm, db).values(alarm, db),
+        alarm.source, alarm.origin, adapt(alarm.started_at - window), adapt(alarm.started_at), video_settings.value("flood_limit"),
+    ]
 
 
-def _insert_in_one_transaction(alarm, received, now):
+def _insert_in_one_transaction(alarm, received, now, db):
     """SQLite: the conditional INSERT, then the timeline row and the live event (each a
     precompiled statement), under the writer lock. Returns the new id or None."""
-    statement = new_alarm_statement(connection)
-    plan = rows._plan(Alarm, connection)
-    params = [*plan.values(alarm, connection), *_flood_params(alarm, connection)]
-    with transaction.atomic():
-        row = rows.fetch_row(connection, statement, rows.native(statement, connection), params)
+    sql, native_sql = new_alarm_statement(db)
+    params = _alarm_and_flood_params(alarm, db)  # converted before the lock is taken
+    with transaction.atomic(using=db.alias):
+        row = rows.fetch_row(db, sql, native_sql, params)
         if row is None:
             return None
         alarm.pk = received.alarm_id = row[0]
-        rows.insert(received)
+        rows.insert(received, using=db.alias)
         publish("video_alarm", alarm_payload(alarm), region_code=alarm.region_code)
     return alarm.pk
 
 
-def _insert_in_one_statement(alarm, received, now):
+def _insert_in_one_statement(alarm, received, now, db):
     """PostgreSQL: the conditional INSERT with the timeline row, the live event (its id
     merged into the payload) and the live bus's NOTIFY as one statement. Outside a
     transaction it commits by itself; inside one, a savepoint keeps a refusal from
     breaking the caller's transaction. Returns the new id or None."""
-    statement = new_alarm_statement(connection)
-    plan = rows._plan(Alarm, connection)
+    sql, native_sql = new_alarm_statement(db)
     live = alarm_payload(alarm)
     del live["id"]  # added by the statement
-    json_data = AlarmEvent._meta.get_field("data")
+    as_json = AlarmEvent._meta.get_field("data").get_db_prep_save
     params = [
-        *plan.values(alarm, connection),
-        *_flood_params(alarm, connection),
-        json_data.get_db_prep_save(received.data, connection), now,
-        alarm.region_code, json_data.get_db_prep_save(live, connection), now,
+        *_alarm_and_flood_params(alarm, db),
+        as_json(received.data, db), now,
+        alarm.region_code, as_json(live, db), now,
     ]
-    with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        found = rows.fetch_all(connection, statement, statement, params, server_side_binding)
+    with transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext():
+        found = rows.fetch_all(db, sql, native_sql, params, server_side_binding)
     if not found:
         return None
-    transaction.on_commit(wake_running_hub)  # as publish() does: now, or when the caller commits
+    transaction.on_commit(wake_running_hub, using=db.alias)  # as publish() does: now, or when the caller commits
     return found[0][0]
 
 
 def server_side_binding(connection):
-    """psycopg's own cursor: parameters travel apart from the text, so after a few runs
-    psycopg prepares the statement and PostgreSQL stops parsing and planning it."""
+    """psycopg's own cursor: the parameters travel apart from the statement, where
+    Django's client-side cursor quotes each of the thirty-odd values into its text.
+    (Preparing the statement as well saved no measurable PostgreSQL CPU: the writes
+    themselves, twelve index entries of the alarm row among them, dominate.)"""
     import psycopg
 
     return psycopg.Cursor(connection.connection)
@@ -230,10 +234,12 @@ _new_alarm_statements = {}
 
 
 def new_alarm_statement(connection):
-    """The SQL of insert_new_alarm on this database, built once per process."""
+    """The SQL of insert_new_alarm on this database, with Django's placeholders and the
+    driver's, built once per process."""
     key = (connection.alias, connection.vendor)
     if key not in _new_alarm_statements:
-        _new_alarm_statements[key] = _build_new_alarm_statement(connection)
+        sql = _build_new_alarm_statement(connection)
+        _new_alarm_statements[key] = (sql, rows.native(sql, connection))
     return _new_alarm_statements[key]
 
 
@@ -269,11 +275,13 @@ def _build_new_alarm_statement(connection):
 CAMERA_COLUMNS = ["id", "code", "name", "lon", "lat", "region_code"]
 
 
-def camera_by_code(code):
+CAMERA_BY_CODE = f"SELECT {', '.join(CAMERA_COLUMNS)} FROM {Camera._meta.db_table} WHERE code = %s"
+
+
+def camera_by_code(code, db):
     """The camera an alarm names (only what alarms use; the rest loads on access), or None."""
-    sql = f"SELECT {', '.join(CAMERA_COLUMNS)} FROM {Camera._meta.db_table} WHERE code = %s"
-    row = rows.fetch_row(connection, sql, rows.native(sql, connection), [code])
-    return Camera.from_db(connection.alias, CAMERA_COLUMNS, row) if row else None
+    row = rows.fetch_row(db, CAMERA_BY_CODE, rows.native(CAMERA_BY_CODE, db), [code])
+    return Camera.from_db(db.alias, CAMERA_COLUMNS, row) if row else None
 
 
 class AlarmBatch:
