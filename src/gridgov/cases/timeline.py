@@ -24,7 +24,12 @@ _UTC = dt.timezone.utc
 
 # -- hashing -------------------------------------------------------------------------------
 def canonical_json(payload):
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(payload)
+
+
+# What json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives,
+# without building an encoder for every event.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def event_hash(prev_hash, payload):

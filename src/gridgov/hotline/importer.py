@@ -25,7 +25,7 @@ from gridgov.cases.bulk import stored_values
 from gridgov.core.errors import Conflict, DomainError, ValidationFailed
 
 from .models import HotlineImport, HotlineOrder, ImportStatus
-from .services import check_order, prepare_new_orders, save_new_orders
+from .services import check_order, order_number_key, prepare_new_orders, save_new_orders
 
 # Header text (English or Chinese) -> field.
 HEADERS = {
@@ -223,7 +223,7 @@ def _import(file, actor, progress):
 
 
 def _check_rows(rows, report, progress):
-    known = _stored_order_numbers([str(r.get("order_number", "")).strip() for _n, r in rows])
+    known = _stored_order_numbers([order_number_key(r.get("order_number")) for _n, r in rows])
     seen, checked = set(), []
     for index, (number, record) in enumerate(rows, start=1):
         try:

@@ -106,6 +106,12 @@ def _text(value):
     return value
 
 
+def order_number_key(value):
+    """An order number as check_order reads it (a number typed in Excel, 123.0, is "123")."""
+    text = _text(value)
+    return (text if isinstance(text, str) else str(text)).strip()
+
+
 def _order_number(value):
     number = clean_text(_text(value), "order_number", max_length=40, required=True, multiline=False)
     if not ORDER_NUMBER.match(number):

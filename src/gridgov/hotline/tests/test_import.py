@@ -53,6 +53,19 @@ def test_duplicates_are_skipped_not_errors(staff):
     assert HotlineOrder.objects.count() == 3
 
 
+def test_a_number_read_as_a_float_is_skipped_as_a_duplicate_too(staff):
+    """A sheet cell holding 20261128.0 is the order "20261128" (as check_order reads it),
+    stored already: the row is skipped. The lookup used to search "20261128.0", miss it,
+    and fail the whole batch on the unique key."""
+    from gridgov.hotline.importer import ImportReport, _check_rows
+
+    services.receive_order(staff.clerk, {"order_number": "20261128", "order_type": "咨询", "content": "已有的工单"})
+    record = {"order_number": 20261128.0, "order_type": "咨询", "content": "同一工单再次导出"}
+    report = ImportReport()
+    assert _check_rows([(2, record)], report, None) == []
+    assert report.skipped == [{"row": 2, "order_number": "20261128"}] and report.errors == []
+
+
 def test_an_error_while_saving_rolls_back_the_whole_batch(staff, quick_user, region_tree):
     from gridgov.org.roles import Role
 
