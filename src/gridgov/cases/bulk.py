@@ -130,8 +130,8 @@ def check_intakes(actor, intakes):
 def _check(intake, placer):
     if intake.get("photos"):
         raise ValueError("create_cases_bulk does not take photos")
-    key = case_services._idempotency_key(intake.get("idempotency_key"))
-    fields = case_services._intake_fields(
+    key = case_services.clean_idempotency_key(intake.get("idempotency_key"))
+    fields = case_services.intake_fields(
         intake.get("channel"),
         intake.get("description"),
         intake.get("category"),
@@ -145,9 +145,9 @@ def _check(intake, placer):
 
 
 class _Placer:
-    """services._placement for many intakes: a point goes through it unchanged; an intake
+    """services.placement for many intakes: a point goes through it unchanged; an intake
     without coordinates is placed by its address text, looked up once per distinct text,
-    with the fallback region read once per batch (services._placement reads it per case)."""
+    with the fallback region read once per batch (services.placement reads it per case)."""
 
     def __init__(self, actor):
         self.actor = actor
@@ -156,7 +156,7 @@ class _Placer:
 
     def place(self, lon, lat, crs, address):
         if lon not in (None, "") or lat not in (None, ""):
-            return case_services._placement(self.actor, lon, lat, crs, address)
+            return case_services.placement(self.actor, lon, lat, crs, address)
         if address not in self._by_address:
             self._by_address[address] = self._address_only(address)
         outcome = self._by_address[address]
@@ -165,8 +165,8 @@ class _Placer:
         return outcome
 
     def _address_only(self, address):
-        # The same rule as services._placement for a case without coordinates.
-        place = case_services._address_place(address) or case_services._Place(region_code=self.fallback())
+        # The same rule as services.placement for a case without coordinates.
+        place = case_services.address_place(address) or case_services.Place(region_code=self.fallback())
         scope = self.actor.scope_code
         if scope is None:
             return Forbidden(_("You have no area of responsibility to report cases in."), code="out_of_scope")
@@ -307,7 +307,7 @@ def _create_events(cases, actor, at):
     )
     pool, made = {}, []
     for case in cases:
-        event = events.new(case=case, data=_shared(case_services._creation_data(case), pool))
+        event = events.new(case=case, data=_shared(case_services.creation_data(case), pool))
         event.hash = event_hash("", event_payload(case.number, event))
         made.append(event)
     return made

@@ -428,11 +428,11 @@ def create_case(
     """Register a case (受理). Returns (case, created); a repeated idempotency_key returns
     the first case with created=False, also when two calls race."""
     require(actor, "case.create")
-    key = _idempotency_key(idempotency_key)
+    key = clean_idempotency_key(idempotency_key)
     # No lookup of the key first: a repeat is rare, and its insert fails on the unique key
     # (rolling back everything, photos included), which also settles concurrent repeats.
-    fields = _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
-    place = _placement(actor, lon, lat, crs, fields["address"])
+    fields = intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone)
+    place = placement(actor, lon, lat, crs, fields["address"])
     prepared = _prepare_photos(photos)
     at = at or timezone.now()
     for attempt in (1, 2):
@@ -455,7 +455,7 @@ def create_case(
         return case, True
 
 
-def _idempotency_key(value):
+def clean_idempotency_key(value):
     if value in (None, ""):
         return None
     return clean_text(str(value), "idempotency_key", max_length=100, multiline=False) or None
@@ -468,7 +468,9 @@ def _case_for_key(key, actor):
     return case
 
 
-def _intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone):
+def intake_fields(channel, description, category, priority, address, reporter_name, reporter_phone):
+    """The checked fields of a report (create_case and cases.bulk); ValidationFailed names
+    every bad field at once."""
     checks = {
         "channel": lambda: _choice(channel, _CHANNELS, "channel"),
         "description": lambda: clean_text(description, "description", max_length=DESCRIPTION_MAX, required=True),
@@ -491,7 +493,9 @@ def _phone(value):
     return phone
 
 
-class _Place:
+class Place:
+    """Where a report lands: point, grid, h3 cell and region (no grid: needs placement)."""
+
     def __init__(self, lon=None, lat=None, location=None, region_code=""):
         self.lon, self.lat = lon, lat
         self.grid_id = location.grid_id if location else None
@@ -500,7 +504,7 @@ class _Place:
         self.needs_placement = self.grid_id is None
 
 
-def _placement(actor, lon, lat, crs, address=""):
+def placement(actor, lon, lat, crs, address=""):
     """Where the case belongs, checked against the actor's scope.
 
     A point inside a grid must lie in the actor's scope. A case with no grid (a point
@@ -512,10 +516,10 @@ def _placement(actor, lon, lat, crs, address=""):
         missing = "lat" if lat in (None, "") else "lon"
         raise ValidationFailed.field(missing, _("Give both longitude and latitude, or neither."), code="incomplete_coordinates")
     if lon in (None, ""):
-        place = _address_place(address) or _Place(region_code=fallback_region_code())
+        place = address_place(address) or Place(region_code=fallback_region_code())
     else:
         lon, lat = coords.to_wgs84(lon, lat, crs)
-        place = _Place(lon, lat, locator.locate(lon, lat))
+        place = Place(lon, lat, locator.locate(lon, lat))
     scope = actor.scope_code
     if scope is None:
         raise Forbidden(_("You have no area of responsibility to report cases in."), code="out_of_scope")
@@ -526,17 +530,17 @@ def _placement(actor, lon, lat, crs, address=""):
     return place
 
 
-def _address_place(address):
+def address_place(address):
     """Where the address text puts the case (gridgov.geo.addresses), or None: a known place
     gives its grid and point, a community name only the community (still to be placed)."""
     matched = match_address(address)
     if matched is None:
         return None
     if matched.grid_id is None:
-        return _Place(region_code=matched.region_code)
+        return Place(region_code=matched.region_code)
     cell = h3.latlng_to_cell(matched.lat, matched.lon, locator.H3_RESOLUTION)
     location = locator.Location(matched.grid_id, matched.region_code, matched.region_code, cell, True)
-    return _Place(matched.lon, matched.lat, location)
+    return Place(matched.lon, matched.lat, location)
 
 
 def fallback_region_code():
@@ -602,7 +606,7 @@ def new_case_row(actor, fields, place, key, at, *, number=""):
 def _creation_event(case, actor, at, prepared):
     return new_event(
         case, 1, "", actor=actor, action="create", at=at, to_status=Status.REPORTED.value,
-        data=_creation_data(case), attachment_hashes=[photo.sha256 for photo in prepared],
+        data=creation_data(case), attachment_hashes=[photo.sha256 for photo in prepared],
     )
 
 
@@ -620,7 +624,7 @@ def _write_case(case, clock, event, actor, prepared, at, ahead=None):
     return case
 
 
-def _creation_data(case):
+def creation_data(case):
     return {
         "channel": case.channel,
         "category": case.category_id,
