@@ -416,7 +416,8 @@ def update_rows(alarms):
 def apply_update(alarm, incoming, now):
     """A later message of the same event (Frigate update/end), in memory: refresh, maybe
     re-decide. Returns True when this message ended the event."""
-    was_ended = alarm.ended_at is not None
+    ended_at = alarm.ended_at
+    was_ended = ended_at is not None
     for name, value in event_fields(incoming).items():
         if name == "zones":
             value = sorted(set(alarm.zones) | set(value))
@@ -426,7 +427,7 @@ def apply_update(alarm, incoming, now):
             continue
         setattr(alarm, name, value)
     if alarm.ended_at is None and was_ended:
-        alarm.ended_at = incoming.ended_at
+        alarm.ended_at = ended_at  # a late update (redelivered after the end) does not reopen it
     alarm.updates += 1
     alarm.updated_at = now
     if alarm.status == AlarmStatus.LOGGED:

@@ -55,6 +55,17 @@ class TestFrigateEvents:
         assert case.grid_id == cameras["gate"].grid_id and "象霞社区东门" in case.description
         assert [e.action for e in AlarmEvent.objects.order_by("id")] == ["received", "case_opened", "ended"]
 
+    def test_an_update_that_arrives_after_the_end_keeps_the_event_ended(self, cameras, rule, media):
+        """QoS 1 redelivers an unacknowledged update after a restart, possibly after the end."""
+        rule(label="person")
+        end_time = NIGHT.timestamp() + 20
+        ingest(parse_frigate_event(frigate_event("new")))
+        ingest(parse_frigate_event(frigate_event("end", end_time=end_time)))
+        ingest(parse_frigate_event(frigate_event("update", current_zones=["gate"])))
+        [alarm] = Alarm.objects.all()
+        assert alarm.ended_at is not None and alarm.ended_at.timestamp() == pytest.approx(end_time)
+        assert alarm.updates == 3 and alarm.zones == ["gate"]
+
     def test_the_same_message_twice_changes_no_case(self, cameras, rule, media):
         rule(label="person")
         message = frigate_event("new")
