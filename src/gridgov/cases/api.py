@@ -14,7 +14,6 @@ import json
 from typing import NamedTuple
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.urls import URLPattern, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from rest_framework.routers import SimpleRouter
 
 from gridgov.catalog.models import Priority, TimeUnit
 from gridgov.core.audit import log_sensitive_read
+from gridgov.core.api import compact_json
 from gridgov.core.api import exception_handler as api_exception_handler
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.masking import mask_name, mask_phone
@@ -687,20 +687,14 @@ def _lean_create(request, user):
     except (DomainError, exceptions.APIException) as error:
         return _error(error)
     answer = created_summary(case, request)
-    return _json(answer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return compact_json(answer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 def _error(error):
     response = api_exception_handler(error, {})
-    return _json(response.data, response.status_code)
+    return compact_json(response.data, response.status_code)
 
 
-def _json(data, status_code):
-    return HttpResponse(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
-        status=status_code,
-        content_type="application/json",
-    )
 
 
 router = SimpleRouter()

@@ -186,7 +186,7 @@ class _Placer:
 # Writing
 # ---------------------------------------------------------------------------------------
 def _write(prepared):
-    actor, at = prepared.actor, prepared.at
+    actor = prepared.actor
     first_of_key = _existing_by_key(actor, [item.key for item in prepared.checked if item.key])
     cases, created, new_cases, clocks = [], [], [], []
     for item, case, clock in zip(prepared.checked, prepared.cases, prepared.clocks):

@@ -1,7 +1,10 @@
-"""API plumbing shared by every app: pagination and the JSON error format."""
+"""API plumbing shared by every app: pagination, the JSON error format, and the compact JSON
+answer of the lean endpoints (the hot POSTs answered without DRF's request cycle)."""
+
+import json
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -28,6 +31,12 @@ _DRF_CODES = {
     exceptions.Throttled: ("throttled", status.HTTP_429_TOO_MANY_REQUESTS),
     exceptions.ParseError: ("parse_error", status.HTTP_400_BAD_REQUEST),
 }
+
+
+def compact_json(data, status):
+    """What DRF's JSONRenderer sends for `data` (compact, non-ASCII kept as UTF-8)."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return HttpResponse(body, status=status, content_type="application/json")
 
 
 def _flatten(detail):

@@ -13,7 +13,6 @@ import functools
 import json
 
 from django.db import transaction
-from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from gridgov.core.api import compact_json
 from gridgov.core.errors import DomainError, ValidationFailed
 
 from . import permissions  # noqa: F401
@@ -204,11 +204,6 @@ def lean_webhook(view):
 
     return webhook
 
-
-def compact_json(data, status):
-    """What DRF's JSONRenderer sends (compact, UTF-8 kept)."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return HttpResponse(body, status=status, content_type="application/json")
 
 
 class HeartbeatView(APIView):
