@@ -34,7 +34,7 @@ from .alarms import dismiss_alarm, ingest
 from .cameras import masked_stream_url, record_heartbeats, stream_url_for
 from .filters import AlarmFilterSet, CameraFilterSet
 from .models import Alarm, AlarmStatus, Camera
-from .parsers import SENSOR_KINDS, moment, parse_sensor_alarm
+from .parsers import SENSOR_KINDS, moment, parse_sensor_alarm, refuse_nul_characters
 from .signing import SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, signing_headers, verified_source
 
 
@@ -139,6 +139,7 @@ def signed_json(request):
         raise ValidationFailed.field("body", _("Send a JSON object."), code="invalid_json") from None
     if not isinstance(message, dict):
         raise ValidationFailed.field("body", _("Send a JSON object."), code="invalid_json")
+    refuse_nul_characters(message, body)
     return source, message
 
 

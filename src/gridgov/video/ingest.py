@@ -39,7 +39,7 @@ from gridgov.core.errors import ValidationFailed
 from . import settings as video_settings
 from .alarms import ingest_many, retry_pending_cases
 from .cameras import record_heartbeats, sweep_silent_cameras
-from .parsers import moment, parse_frigate_event, parse_frigate_review, parse_sensor_alarm
+from .parsers import moment, parse_frigate_event, parse_frigate_review, parse_sensor_alarm, refuse_nul_characters
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ def parse_message(topic, payload, *, prefix=""):
     # orjson: a quarter of the stdlib's time for a Frigate message; refuses what json.loads
     # refuses, and also NaN/Infinity and invalid UTF-8 (a ValueError either way: refused).
     message = orjson.loads(payload)
+    refuse_nul_characters(message, payload, "message")
     if topic == FRIGATE_EVENTS:
         return parse_frigate_event(message, size=len(payload))
     if topic == FRIGATE_REVIEWS:

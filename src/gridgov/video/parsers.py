@@ -105,6 +105,26 @@ def moment(value, name, required=False):
     return parsed
 
 
+def refuse_nul_characters(message, raw, name="body"):
+    """ValidationFailed when the decoded JSON `message` holds a NUL character in any key or
+    string: PostgreSQL keeps neither in text nor in jsonb, so storing the payload would fail
+    as a server error. `raw` (the bytes it came as) spares the walk for nearly every message:
+    a NUL can only arrive escaped, as \\u0000."""
+    escaped = "\\u0000" if isinstance(raw, str) else b"\\u0000"
+    if escaped in raw and _holds_nul(message):
+        raise ValidationFailed.field(name, _("NUL characters (\\u0000) are not allowed."), code="nul_character")
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def require_object(value, name):
     if not isinstance(value, dict):
         raise ValidationFailed.field(name, _("Must be a JSON object."), code="not_an_object")

@@ -143,6 +143,30 @@ def test_webhook_errors_keep_the_api_format(region_tree, platform):
     assert Alarm.objects.count() == 0
 
 
+@pytest.mark.parametrize("extra", [{"note": "a\u0000b"}, {"detail": {"k\u0000": 1}}, {"list": ["x", "\u0000"]}])
+def test_a_nul_character_anywhere_in_the_body_is_a_clear_400(region_tree, platform, extra):
+    """PostgreSQL stores no NUL in text or jsonb: refused up front, on both databases, with the
+    field named, instead of failing as a server error while storing the payload."""
+    raw = json.dumps({"event_id": "nul-1", "device_id": "WL-4", "kind": "water_level", **extra}).encode()
+    assert b"\\u0000" in raw
+    response = Client().post("/api/v1/alarms/webhook/", raw, content_type="application/json", **signed_meta(raw))
+    assert response.status_code == 400
+    assert response.json()["code"] == "nul_character" and list(response.json()["fields"]) == ["body"]
+    assert Alarm.objects.count() == 0
+
+
+def test_a_nul_character_in_an_mqtt_message_is_refused_as_bad_input():
+    from gridgov.core.errors import ValidationFailed
+    from gridgov.video.ingest import parse_message
+
+    payload = json.dumps({"device_id": "SMK-1", "kind": "smoke", "event_id": "e\u0000"}).encode()
+    with pytest.raises(ValidationFailed) as refusal:
+        parse_message("gridgov/alarms/SMK-1", payload)
+    assert refusal.value.code == "nul_character"
+    quoted = json.dumps({"device_id": "SMK-1", "kind": "smoke", "event_id": "e1", "note": "\\u0000 as text"}).encode()
+    assert parse_message("gridgov/alarms/SMK-1", quoted).external_id == "e1"  # a backslash, not a NUL
+
+
 def test_the_webhook_keeps_its_schema():
     operation = SchemaGenerator().get_schema(public=True)["paths"]["/api/v1/alarms/webhook/"]["post"]
     assert operation["summary"] == "Push one alarm (HMAC-signed)"
