@@ -405,9 +405,7 @@ def insert_rows(objs, using="default"):
             sql, params = _insert_sql(model, columns, len(batch), connection), list(chain.from_iterable(zip(*values)))
             native_sql = rows.native(sql, connection)
         for obj, (pk,) in zip(batch, rows.fetch_all(connection, sql, native_sql, params, _driver_cursor), strict=True):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = using
+            rows.saved(obj, pk, using)
     return objs
 
 

@@ -141,12 +141,7 @@ def _plan(model, connection):
 
 def insert(obj, using="default"):
     """INSERT `obj` (a new instance; its foreign keys already saved) and set its pk."""
-    connection = connections[using]
-    plan = _plan(type(obj), connection)
-    obj.pk = execute_returning(connection, plan.sql, plan.native_sql, plan.values(obj, connection))
-    obj._state.adding = False
-    obj._state.db = using
-    return obj
+    return Prepared(obj, using).insert()
 
 
 class Prepared:
@@ -170,11 +165,8 @@ class Prepared:
         self.values[self.plan.positions[attname]] = getattr(self.obj, attname)
 
     def insert(self):
-        obj, connection = self.obj, connections[self.using]
-        obj.pk = execute_returning(connection, self.plan.sql, self.plan.native_sql, self.values)
-        obj._state.adding = False
-        obj._state.db = self.using
-        return obj
+        connection = connections[self.using]
+        return saved(self.obj, execute_returning(connection, self.plan.sql, self.plan.native_sql, self.values), self.using)
 
 
 def insert_family(parent, children):
@@ -194,16 +186,18 @@ def insert_family(parent, children):
     for (child, _name), position in zip(children, skipped, strict=True):
         params += child.values[:position] + child.values[position + 1:]
     ids = fetch_row(connection, sql, sql, params)
-    _saved(parent.obj, ids[0], parent.using)
+    saved(parent.obj, ids[0], parent.using)
     for (child, name), pk in zip(children, ids[1:], strict=True):
         setattr(child.obj, name, parent.obj)
-        _saved(child.obj, pk, child.using)
+        saved(child.obj, pk, child.using)
 
 
-def _saved(obj, pk, using):
+def saved(obj, pk, using):
+    """`obj` as a row just inserted with primary key `pk` in database `using`."""
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = using
+    return obj
 
 
 _family_statements = {}

@@ -46,9 +46,7 @@ def _insert_and_notify(row, current):
 
     plan = rows._plan(type(row), current)
     sql = plan.sql + ", pg_notify('%s', '')" % NOTIFY_CHANNEL
-    row.pk = rows.execute_returning(current, sql, sql, plan.values(row, current))
-    row._state.adding = False
-    row._state.db = current.alias
+    rows.saved(row, rows.execute_returning(current, sql, sql, plan.values(row, current)), current.alias)
 
 
 def publish_many(events):
