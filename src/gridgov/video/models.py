@@ -248,3 +248,42 @@ class AlarmFlood(models.Model):
     def window_end(self, minutes):
         return self.window_start + dt.timedelta(minutes=minutes)
 
+
+
+class InboxState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    PROCESSED = "processed", _("Processed")
+    REFUSED = "refused", _("Refused")
+
+
+class WebhookInbox(models.Model):
+    """A signed webhook push, stored as it came before its alarm is processed
+    (store-and-forward, decision 0014). The webhook answers 202 once the row is in; the
+    worker (`gridgov worker`, video.inbox) records the queued rows in batches through
+    alarms.ingest_many and marks them in the same transaction. `key` recognises a replayed
+    push (same source, same body)."""
+
+    key = models.CharField(_("message key"), max_length=64)
+    source = models.CharField(_("source"), max_length=40)
+    body = models.TextField(_("body"))
+    received_at = models.DateTimeField(_("received at"))
+    state = models.CharField(_("state"), max_length=10, choices=InboxState.choices, default=InboxState.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    # No index: only the drain writes it, and every index entry costs the push.
+    alarm = models.ForeignKey(Alarm, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+", verbose_name=_("alarm"))
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("webhook inbox message")
+        verbose_name_plural = _("webhook inbox")
+        ordering = ["id"]
+        # A constraint, not unique=True: on PostgreSQL that adds a second (pattern) index.
+        constraints = [models.UniqueConstraint(fields=["key"], name="video_inbox_unique_key")]
+        indexes = [
+            # The drain's queue: only queued rows, so it stays as small as the backlog.
+            models.Index(fields=["id"], condition=models.Q(state="queued"), name="video_inbox_queued"),
+        ]
+
+    def __str__(self):
+        return f"{self.source}#{self.pk} {self.state}"
