@@ -131,7 +131,7 @@ def profile_in_process(site, count=200):
 
 def main():
     site = BenchSite(cases=0)
-    workers = 2 * CORES + 1
+    workers = int(os.environ.get("BENCH_WORKERS", 2 * CORES + 1))
     print(f"database: {site.database}; {CORES} cores; load average {os.getloadavg()[0]:.1f}; "
           f"gunicorn {workers} sync workers; {SECONDS:.0f} s per measurement, best of {ROUNDS}, "
           f"{CONNECTIONS['processes'] * CONNECTIONS['threads']} connections")

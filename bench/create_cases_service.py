@@ -25,6 +25,12 @@ Figures:
 Baseline, same run: the very rows the service wrote (case, clock, event, live-feed row,
 mark) written again with raw INSERTs on the DB-API connection, one transaction per case.
 The ratio says what the service layer costs over bare writes. Target: >= 2,000 cases/s.
+
+Beside it, the same reports through the service layer's bulk path (cases.bulk, as the 12345
+import uses it: the same checks, placement, numbers, clocks and hash-chained events, many
+cases per transaction), 100 and 1,000 per transaction: what batching buys where reports
+arrive in batches (imports, a queue of device alarms); one report per transaction stays the
+figure for interactive intake.
 """
 
 import contextlib
@@ -53,6 +59,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 N = int(os.environ.get("BENCH_CASES", 5000))
 REPEATS = 3
+BULK_BATCHES = (100, 1000)  # reports per transaction on the service layer's bulk path
 COLUMNS, ROWS, SIZE = 10, 6, 0.01
 LON0, LAT0 = 117.0, 36.6
 CHANNELS = ["hotline", "grid_patrol", "resident", "window"]
@@ -126,6 +133,17 @@ def run_service(clerk, inputs):
     cpu, wall = time.process_time(), time.perf_counter()
     for fields in inputs:
         create_case(clerk, **fields)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def run_bulk(clerk, inputs, batch):
+    """The same reports through the service layer's bulk path (cases.bulk.create_cases_bulk:
+    the same checks, placement, numbers, clocks and timeline events), `batch` per transaction."""
+    from gridgov.cases.bulk import create_cases_bulk
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    for start in range(0, len(inputs), batch):
+        create_cases_bulk(clerk, inputs[start:start + batch])
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
@@ -272,6 +290,7 @@ def main():
     print("added by each case_changed receiver alone (1 run each, over the service without them):")
     receiver_costs(clerk, categories, runs, listeners, bare_cpu)
     parallel_wall = run_in_processes(clerk, categories, next(runs))
+    bulk = {batch: best_of(REPEATS, lambda: run_bulk(clerk, make_inputs(categories, next(runs)), batch)) for batch in BULK_BATCHES}
     changes.refresh_all()
     prefixes = iter("BCDEFGHIJ")
     raw_cpu, raw_wall = best_of(REPEATS, lambda: run_raw(rows, next(prefixes)))
@@ -279,9 +298,13 @@ def main():
     print(f"{'2 processes at once (aggregate, wall)':44s} {2 * N / parallel_wall:7.0f} cases/s")
     print(f"{'worker refresh of the derived figures':44s} {1e6 / refresh_us:7.0f} cases/s cpu ({refresh_us:5.0f} µs)")
     print(rate_line("raw INSERTs of the same rows (baseline)", raw_cpu, raw_wall))
+    for batch, (bulk_cpu, bulk_wall) in bulk.items():
+        print(rate_line(f"service layer, bulk path, {batch} per transaction", bulk_cpu, bulk_wall))
     print(f"ratio service / baseline: {service_cpu / raw_cpu:.1f}x cpu, {service_wall / raw_wall:.1f}x wall")
     print(f"machine speed check: sum(range(1000)) takes {calibration_us():.1f} µs cpu in this process")
-    for label, rate in (("one process, cpu", N / service_cpu), ("2 processes, wall", 2 * N / parallel_wall)):
+    checks = [("one process, cpu", N / service_cpu), ("2 processes, wall", 2 * N / parallel_wall)]
+    checks += [(f"bulk path, {batch} per transaction, wall", N / wall) for batch, (_cpu, wall) in bulk.items()]
+    for label, rate in checks:
         print(f"target >= 2,000 cases/s ({label}): {'met' if rate >= 2000 else 'NOT met'}")
 
 
