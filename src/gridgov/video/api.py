@@ -6,7 +6,8 @@
 - POST cameras/heartbeat/       a video platform reports live cameras (HMAC-signed)
 - GET  alarms/, alarms/<id>/    alarms in your scope
 - POST alarms/<id>/dismiss/     mark a false alarm, with a reason
-- POST alarms/webhook/          a platform pushes one alarm in our format (HMAC-signed)
+- POST alarms/webhook/          a platform pushes one alarm in our format (HMAC-signed); 202:
+                                stored in the inbox, processed by the worker (video.inbox)
 """
 
 import functools
@@ -30,10 +31,11 @@ from gridgov.core.api import compact_json
 from gridgov.core.errors import DomainError, ValidationFailed
 
 from . import permissions  # noqa: F401
-from .alarms import dismiss_alarm, ingest
+from .alarms import dismiss_alarm
 from .cameras import masked_stream_url, record_heartbeats, stream_url_for
 from .filters import AlarmFilterSet, CameraFilterSet
-from .models import Alarm, AlarmStatus, Camera
+from .inbox import accept
+from .models import Alarm, Camera, InboxState
 from .parsers import SENSOR_KINDS, moment, parse_sensor_alarm, refuse_nul_characters
 from .signing import SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, signing_headers, verified_source
 
@@ -129,6 +131,12 @@ SIGNED_HEADERS_DOC = (
 )
 
 
+WEBHOOK_ACCEPTED_DOC = (
+    " 202: the push passed every check and is stored durably; the worker records the alarm (dedup, rules, case)"
+    " within about a second. A replay (same source and body) gets the same id. Errors (4xx) store nothing."
+)
+
+
 def signed_json(request):
     """(source, parsed body) of a signed request; the signature covers the raw bytes."""
     body = request.body
@@ -159,10 +167,12 @@ class WebhookAlarmSerializer(serializers.Serializer):
     snapshot = serializers.CharField(required=False, help_text="A JPEG or PNG, base64.")
 
 
-class WebhookResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=AlarmStatus.choices)
-    case = serializers.IntegerField(allow_null=True)
+class WebhookAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The push's id in the inbox; a replay of the same push gets the same id.")
+    status = serializers.ChoiceField(
+        choices=InboxState.choices,
+        help_text="queued: stored, the worker records the alarm within about a second; a replay also sees processed or refused.",
+    )
 
 
 class AlarmWebhookView(APIView):
@@ -172,17 +182,24 @@ class AlarmWebhookView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Push one alarm (HMAC-signed)", description=SIGNED_HEADERS_DOC,
-                   request=WebhookAlarmSerializer, responses={200: WebhookResultSerializer}, auth=[])
+    @extend_schema(summary="Push one alarm (HMAC-signed)", description=SIGNED_HEADERS_DOC + WEBHOOK_ACCEPTED_DOC,
+                   request=WebhookAlarmSerializer, responses={202: WebhookAcceptedSerializer}, auth=[])
     def post(self, request):
-        return Response(push_alarm(request))
+        return Response(push_alarm(request), status=202)
 
 
 def push_alarm(request):
-    """Check the signature, parse the alarm, store it: the answer of a signed push."""
+    """Check the signature and the alarm, store the push in the inbox: the answer (202).
+
+    Everything a caller must hear about at once is checked here, with the errors of the
+    synchronous path (signature, replay window, JSON object, NUL characters, every field
+    of the alarm: the parser runs now and again in the worker). The alarm itself is
+    recorded by the worker from the inbox (video.inbox, decision 0014)."""
     source, message = signed_json(request)
-    alarm = ingest(parse_sensor_alarm(message, source=source.code))
-    return {"id": alarm.pk, "status": alarm.status, "case": alarm.case_id}
+    body = request.body
+    parse_sensor_alarm(message, source=source.code, size=len(body))  # size: no payload trimming for a check
+    inbox_id, state = accept(source.code, body, message)
+    return {"id": inbox_id, "status": state}
 
 
 def lean_webhook(view):
@@ -199,7 +216,7 @@ def lean_webhook(view):
         if request.method != "POST":
             return view(request, *args, **kwargs)
         try:
-            return compact_json(push_alarm(request), 200)
+            return compact_json(push_alarm(request), 202)
         except DomainError as error:
             return compact_json(error.as_dict(), error.status)
 

@@ -9,8 +9,10 @@ from django.test import Client
 from gridgov.cases.models import Case, Channel
 from gridgov.core.models import SensitiveReadLog
 from gridgov.org.roles import Role
-from gridgov.video.models import Alarm, AlarmSource, AlarmStatus, CameraStatus
+from gridgov.video.models import Alarm, AlarmSource, AlarmStatus, CameraStatus, WebhookInbox
 from gridgov.video.signing import signed_headers
+
+from .pushes import drain
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret-of-the-platform"
@@ -80,10 +82,17 @@ class TestWebhook:
         rule(source="iot-platform", label="water_level")
         first = post_signed("/api/v1/alarms/webhook/", self.alarm())
         again = post_signed("/api/v1/alarms/webhook/", self.alarm())  # a retry inside the window
-        assert first.status_code == 200 and first.json()["status"] == AlarmStatus.CASE_OPENED
-        assert again.json() == first.json()
+        inbox = WebhookInbox.objects.get()
+        assert first.status_code == 202 and first.json() == {"id": inbox.pk, "status": "queued"}
+        assert again.status_code == 202 and again.json() == first.json()
+        assert drain() == 1
+        alarm = Alarm.objects.get()
+        assert (alarm.status, alarm.updates) == (AlarmStatus.CASE_OPENED, 1)
         [case] = Case.objects.all()
-        assert case.channel == Channel.IOT and case.grid_id == region_tree["grid11"].pk
+        assert case.channel == Channel.IOT and case.grid_id == region_tree["grid11"].pk and alarm.case == case
+        late = post_signed("/api/v1/alarms/webhook/", self.alarm())  # a retry after the worker recorded it
+        assert late.status_code == 202 and late.json() == {"id": inbox.pk, "status": "processed"}
+        assert drain() == 0 and Alarm.objects.get().updates == 1 and Case.objects.count() == 1
 
     def test_tampered_body_unknown_source_and_stale_timestamp_are_refused(self, region_tree, platform):
         raw = json.dumps(self.alarm()).encode()
@@ -95,16 +104,19 @@ class TestWebhook:
         assert post_signed("/api/v1/alarms/webhook/", self.alarm(), source="other").json()["code"] == "bad_signature"
         stale = post_signed("/api/v1/alarms/webhook/", self.alarm(), timestamp=time.time() - 3600)
         assert stale.status_code == 403 and stale.json()["code"] == "stale_signature"
-        assert Alarm.objects.count() == 0
+        assert WebhookInbox.objects.count() == 0
+        assert drain() == 0 and Alarm.objects.count() == 0
 
     def test_bad_fields_are_named(self, region_tree, platform):
         response = post_signed("/api/v1/alarms/webhook/", self.alarm(kind="<b>x</b>"))
         assert response.status_code == 400 and "kind" in response.json()["fields"]
+        assert WebhookInbox.objects.count() == 0
 
 
 class TestAlarmApi:
     def test_dismiss_through_the_api(self, cameras, make_user, api_client, region_tree, platform):
         post_signed("/api/v1/alarms/webhook/", {"event_id": "c-1", "camera": "front_gate", "kind": "person"})
+        drain()
         alarm = Alarm.objects.get()
         assert alarm.camera == cameras["gate"]
         clerk = make_user([Role.INTAKE_CLERK], scope=region_tree["community1"])

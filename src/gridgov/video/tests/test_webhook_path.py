@@ -15,11 +15,12 @@ from drf_spectacular.generators import SchemaGenerator
 
 from gridgov.screen.models import LiveEvent
 from gridgov.video.alarms import ingest_many
-from gridgov.video.models import Alarm, AlarmEvent, AlarmFlood, AlarmSource, AlarmStatus, RuleAction
+from gridgov.video.models import Alarm, AlarmEvent, AlarmFlood, AlarmSource, AlarmStatus, RuleAction, WebhookInbox
 from gridgov.video.parsers import parse_sensor_alarm
 from gridgov.video.services import ingest
 from gridgov.video.signing import signed_headers
 
+from .pushes import drain
 from .test_alarms import NIGHT, sensor
 
 pytestmark = pytest.mark.django_db
@@ -128,9 +129,11 @@ def signed_meta(raw):
 def test_the_webhook_needs_no_csrf_token_and_answers_compact_json(region_tree, platform):
     raw = json.dumps({"event_id": "csrf-1", "device_id": "WL-3", "kind": "water_level"}).encode()
     response = Client(enforce_csrf_checks=True).post("/api/v1/alarms/webhook/", raw, content_type="application/json", **signed_meta(raw))
-    alarm = Alarm.objects.get()
-    assert response.status_code == 200 and response["Content-Type"] == "application/json"
-    assert response.content == f'{{"id":{alarm.pk},"status":"logged","case":null}}'.encode()
+    inbox = WebhookInbox.objects.get()
+    assert response.status_code == 202 and response["Content-Type"] == "application/json"
+    assert response.content == f'{{"id":{inbox.pk},"status":"queued"}}'.encode()
+    drain()
+    assert Alarm.objects.get().status == AlarmStatus.LOGGED
 
 
 def test_webhook_errors_keep_the_api_format(region_tree, platform):
@@ -140,7 +143,7 @@ def test_webhook_errors_keep_the_api_format(region_tree, platform):
     assert response.json() == {"code": "invalid_json", "message": "请发送 JSON 对象。", "fields": {"body": ["请发送 JSON 对象。"]}}
     response = Client().get("/api/v1/alarms/webhook/")
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
-    assert Alarm.objects.count() == 0
+    assert WebhookInbox.objects.count() == 0
 
 
 @pytest.mark.parametrize("extra", [{"note": "a\u0000b"}, {"detail": {"k\u0000": 1}}, {"list": ["x", "\u0000"]}])
@@ -152,7 +155,7 @@ def test_a_nul_character_anywhere_in_the_body_is_a_clear_400(region_tree, platfo
     response = Client().post("/api/v1/alarms/webhook/", raw, content_type="application/json", **signed_meta(raw))
     assert response.status_code == 400
     assert response.json()["code"] == "nul_character" and list(response.json()["fields"]) == ["body"]
-    assert Alarm.objects.count() == 0
+    assert WebhookInbox.objects.count() == 0
 
 
 def test_a_nul_character_in_an_mqtt_message_is_refused_as_bad_input():
@@ -171,3 +174,4 @@ def test_the_webhook_keeps_its_schema():
     operation = SchemaGenerator().get_schema(public=True)["paths"]["/api/v1/alarms/webhook/"]["post"]
     assert operation["summary"] == "Push one alarm (HMAC-signed)"
     assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/WebhookAlarmRequest")
+    assert "202" in operation["responses"] and "200" not in operation["responses"]
