@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 DEMO_CASES ?= 20000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test setup python-deps assets browser migrate seed serve bench messages clean
+.PHONY: demo test setup python-deps assets browser migrate seed serve bench bench-tools messages clean
 
 demo: setup
 	$(BIN)/gridgov migrate --noinput
@@ -50,8 +50,12 @@ seed: migrate
 serve:
 	$(BIN)/gridgov serve
 
-bench: setup
+bench: setup bench-tools
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# wrk, the load generator of the HTTP benchmarks (bench/lib/wrkload.py; not needed by the tests).
+bench-tools:
+	scripts/ensure-wrk.sh
 
 messages:
 	cd src/gridgov && ../../$(BIN)/gridgov makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/gridgov compilemessages -l zh_Hans
