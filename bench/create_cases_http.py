@@ -4,7 +4,9 @@ Run from the repository root: `.venv/bin/python bench/create_cases_http.py` (abo
 minute). SQLite in a temporary directory by default; DATABASE_URL=postgresql://... (a
 scratch database: tables are created in it) for PostgreSQL.
 
-Both endpoints run under the chosen server (gunicorn, sync workers, as `gridgov serve`;
+The load comes from wrk (bench/lib/wrkload.py; `make bench-tools` installs it), which
+leaves the two cores to the server; without wrk, from httpload (Python), which takes a
+large share of them itself. Both endpoints run under the chosen server (gunicorn, sync workers, as `gridgov serve`;
 docs/decisions/0001-http-server.md), on the same database, in the same run:
 - baseline: POST /bench/bare-insert, a plain Django view that parses the JSON body and
   INSERTs one row (bench/lib/bench_urls.py), behind the same middleware;
@@ -29,13 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
-from httpload import Request, run_load  # noqa: E402
+from httpload import Request  # noqa: E402
 from servers import POINT, BenchSite  # noqa: E402
+from wrkload import load  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", 8))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 2))
 CORES = os.cpu_count() or 1
-CONNECTIONS = dict(processes=2, threads=4)
+CONNECTIONS = 8
 DESCRIPTION = "小区东门口有暴露垃圾，已堆放两天，气味较大"
 
 
@@ -70,9 +73,9 @@ def measure(site, server):
     best = {}
     for _round in range(ROUNDS):
         for name, request in requests(site).items():
-            run_load("127.0.0.1", server.port, request, duration=1.0, **CONNECTIONS)  # warm-up
+            load("127.0.0.1", server.port, request, duration=1.0, connections=CONNECTIONS).check()  # warm-up
             cpu_before = server.cpu_seconds()
-            result = run_load("127.0.0.1", server.port, request, duration=SECONDS, **CONNECTIONS)
+            result = load("127.0.0.1", server.port, request, duration=SECONDS, connections=CONNECTIONS)
             cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(1, result.requests)
             print(f"  {name:22} {result.summary()}  server cpu {cpu_ms:.1f} ms/request")
             if result.errors:
@@ -134,7 +137,7 @@ def main():
     workers = int(os.environ.get("BENCH_WORKERS", 2 * CORES + 1))
     print(f"database: {site.database}; {CORES} cores; load average {os.getloadavg()[0]:.1f}; "
           f"gunicorn {workers} sync workers; {SECONDS:.0f} s per measurement, best of {ROUNDS}, "
-          f"{CONNECTIONS['processes'] * CONNECTIONS['threads']} connections")
+          f"{CONNECTIONS} connections")
     results = {}
     for receivers in ("all", "none"):  # with every installed case_changed receiver, then none
         site.env["GRIDGOV_BENCH_RECEIVERS"] = receivers
