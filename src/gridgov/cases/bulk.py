@@ -13,7 +13,7 @@ clock and hash-chained "create" event. What differs is how the rows are written:
   the caller's transaction); `prepare_cases` numbers the cases and hashes their events
   ahead with the block the counter would give, and `write_cases` redoes that only if the
   counter moved in between;
-- clocks, events (and the hotline's orders) are copies of one built row (`RowCopier`);
+- clocks, events (and the hotline's orders) are copies of one built row (`rows.RowCopier`);
 - cases, clocks and events go in with multi-row INSERT ... RETURNING id statements
   (`insert_rows`: bulk_create's result, PostgreSQL and SQLite >= 3.35, at a fraction of
   its CPU: the statement text is built once per batch size, values are read and checked
@@ -31,7 +31,6 @@ from itertools import chain
 from operator import attrgetter
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -286,7 +285,7 @@ def _clocks(cases, at):
         copier = copiers.get(pair)
         if copier is None:
             clock = new_clock(case, ClockKind.ACCEPT_DISPATCH, at)
-            copiers[pair] = RowCopier(
+            copiers[pair] = rows.RowCopier(
                 CaseClock, relations=("case",), kind=clock.kind, limit_value=clock.limit_value,
                 limit_unit=clock.limit_unit, started_at=at, due_at=clock.due_at, warn_at=clock.warn_at,
             )
@@ -301,7 +300,7 @@ def _create_events(cases, actor, at):
     """The first timeline event of each case, as append_event(first=True) writes it for
     create_case. Equal creation data (most cases of a batch share channel, 小类, priority
     and region) share one dict, so the multi-row insert converts it once."""
-    events = RowCopier(
+    events = rows.RowCopier(
         CaseEvent, relations=("case",), seq=1, at=at, actor=actor, action="create", from_status="",
         to_status=Status.REPORTED, note="", prev_hash="",
     )
@@ -321,56 +320,6 @@ def _shared(data, pool):
         return pool.setdefault(key, data)
     except TypeError:  # a nested value: not shared
         return data
-
-
-class RowCopier:
-    """New unsaved instances of `model` that copy one rows.build(model, **shared) instance,
-    each with its own values for the remaining fields.
-
-    rows.build sets every field and relation anew (a relation through its descriptor, with
-    the router's checks); at tens of thousands of rows a batch mostly repeats one row, so
-    copying the first one's values is a fraction of the cost. Computed defaults (callables
-    such as dict) of fields not in `shared` are called for each copy, as rows.build does.
-    `relations` names the foreign keys given per copy, as instances: the id and the cached
-    instance are set, and for a one-to-one the reverse cache, as the descriptor does."""
-
-    def __init__(self, model, relations=(), **shared):
-        template = rows.build(model, **shared)
-        meta = model._meta
-        self.model = model
-        self.relations = {name: meta.get_field(name) for name in relations}
-        self.values = {name: value for name, value in template.__dict__.items() if name != "_state"}
-        self.cached = dict(template._state.fields_cache)
-        self.db = template._state.db
-        given = {meta.get_field(name).attname for name in shared}
-        _constant, computed = rows._defaults_of(model)
-        self.computed = [(attname, default) for attname, default in computed if attname not in given]
-
-    def new(self, **values):
-        """A copy with `values` (attnames, or the names in `relations` given instances)."""
-        obj = self.model.__new__(self.model)
-        data = obj.__dict__
-        data.update(self.values)
-        for attname, default in self.computed:
-            if attname not in values:
-                data[attname] = default()
-        state = data["_state"] = ModelState()
-        state.db = self.db
-        state.fields_cache = dict(self.cached)
-        for name, value in values.items():
-            field = self.relations.get(name)
-            if field is None:
-                data[name] = value
-            else:
-                self._relate(obj, field, value)
-        return obj
-
-    @staticmethod
-    def _relate(obj, field, instance):
-        obj.__dict__[field.attname] = getattr(instance, field.target_field.attname)
-        field.set_cached_value(obj, instance)
-        if field.one_to_one:
-            field.remote_field.set_cached_value(instance, obj)
 
 
 # ---------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from gridgov.catalog import worktime
 from gridgov.catalog.models import Priority
 from gridgov.cases import services as case_services
-from gridgov.cases.bulk import RowCopier, insert_rows, prepare_cases, write_cases
+from gridgov.cases.bulk import insert_rows, prepare_cases, write_cases
 from gridgov.cases.models import Case, Channel
+from gridgov.cases.rows import RowCopier
 from gridgov.core.errors import Conflict, NotFound, ValidationFailed
 from gridgov.core.text import clean_text
 from gridgov.org.permissions import require
