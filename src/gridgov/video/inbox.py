@@ -110,7 +110,8 @@ def parse_push(source, body, received_at):
     without its own time started when the push was received, not when it is processed."""
     message = json.loads(body)
     refuse_nul_characters(message, body)
-    incoming = parse_sensor_alarm(message, source=source)
+    # The size it came as: a payload within the limit is kept as sent, as on MQTT.
+    incoming = parse_sensor_alarm(message, source=source, size=len(body.encode()))
     if message.get("at") in (None, ""):
         incoming.started_at = received_at
     return incoming

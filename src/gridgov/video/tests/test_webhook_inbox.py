@@ -69,6 +69,12 @@ class TestAcceptedThenProcessed:
         inbox.drain_all(now=pushed_at + dt.timedelta(hours=1))  # the worker was down for an hour
         assert Alarm.objects.get().started_at == pushed_at
 
+    def test_a_push_within_the_payload_limit_is_kept_as_sent(self, region_tree, platform):
+        note = "水位持续上涨" * 100  # 600 characters: a big payload would lose it
+        post_json(alarm_body(note=note), **SIGNED)
+        drain()
+        assert Alarm.objects.get().payload == alarm_body(note=note)
+
     def test_the_alarm_list_and_the_big_screen_show_it_after_processing(self, region_tree, platform, make_user, api_client):
         post_json(alarm_body(at=None), **SIGNED)
         clerk = api_client(make_user([Role.INTAKE_CLERK], scope=region_tree["community1"]))
