@@ -5,14 +5,23 @@ The benchmark starts its own Mosquitto with the production settings of docs/alar
 its socket a little slower than a full-speed publisher writes, whatever the Receive
 Maximum; `max_inflight_messages 0`, so MQTT 3.1.1 clients get big batches too), or uses
 --broker mqtt://... as it is. Every consumer uses QoS 1, a persistent session and manual
-acks, with MQTT 3.1.1 and with MQTT v5 (Receive Maximum 65535; paho decodes v5 properties
-for every message, which costs it about 60 us), and gets the same messages from
-publishers that go as fast as they can (no throttling). Each consumer runs in its own
-process, so its CPU seconds are its own:
+acks, with MQTT 3.1.1 and with MQTT v5 (Receive Maximum 65535). Each consumer runs in its
+own process, so its CPU seconds are its own:
 - baseline: a bare paho subscriber that parses the JSON, acks and counts;
-- ingest: `gridgov ingest` on a fresh, migrated database; the clock stops when the
+- ingest: `gridgov ingest` on a fresh, migrated database; its clock stops when the
   database holds every message (the sum of the alarms' `updates` counts every message
   folded into an alarm) and no alarm waits for its case.
+Two modes, each consumer measured in both, on the same messages:
+- concurrent: three publisher processes publish as fast as they can (no throttling) while
+  the consumer consumes; the clock runs from the first publish. The publishers (Python,
+  on the same cores) and the broker share the machine with the consumer, so this measures
+  the whole pipeline on one box; the bare subscriber's rate here is bound by the
+  publishers, not by itself.
+- backlog: the consumer's persistent session is made first, then every message is
+  published into it while the consumer is offline (the broker queues them), then the
+  consumer connects and the clock runs from its connect until it has everything (bare:
+  counted; ingest: stored). This measures what the consumer sustains with the cores to
+  itself and the broker, as in production, where the cameras publish from elsewhere.
 Two mixes:
 - realistic: events of 10 messages, interleaved over 200 events in progress. Frigate
   objects send one `new`, eight `update`s (score and zones change) and one `end`; sensor
@@ -23,7 +32,9 @@ Two mixes:
 Afterwards every published message must be accounted for (the count check).
 SQLite file in a temporary directory by default; with DATABASE_URL set, that (scratch!)
 PostgreSQL database is used.
-    .venv/bin/python bench/ingest.py [--messages 50000] [--worst 4000]
+    .venv/bin/python bench/ingest.py [--messages 50000] [--worst 4000] [--modes concurrent,backlog]
+        [--protocols 3.1.1,5]
+    .venv/bin/python bench/ingest.py --in-process [--profile] [--batch-size N] --messages 20000
 """
 
 import argparse
@@ -76,33 +87,42 @@ import json, sys, threading, time, uuid
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-host, port, topic, n, v5 = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5] == "5"
-count, done = [0], threading.Event()
+host, port, topic, n, v5, backlog = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5] == "5", sys.argv[6] == "backlog"
+count, done, subscribed, last = [0], threading.Event(), threading.Event(), [0.0]
 def on_message(client, userdata, message):
     json.loads(message.payload)  # the parse every real consumer does
     client.ack(message.mid, message.qos)
     count[0] += 1
+    last[0] = time.perf_counter()
     if count[0] >= n:
         done.set()
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
                      protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False, manual_ack=True)
 client.on_message = on_message
-client.on_subscribe = lambda *args: print("subscribed", flush=True)
+client.on_subscribe = lambda *args: subscribed.set()
 if v5:
     properties = Properties(PacketTypes.CONNECT)
     properties.ReceiveMaximum = 65535
-    properties.SessionExpiryInterval = 300
+    properties.SessionExpiryInterval = 600
     client.connect(host, port, clean_start=False, properties=properties)
 else:
     client.connect(host, port)
 client.subscribe(topic, qos=1)
 client.loop_start()
-sys.stdin.readline()  # the publisher starts now
-cpu = time.process_time()
-last = -1
-while not done.wait(5) and count[0] != last:  # stop when nothing came for 5 s
-    last = count[0]
-print("done", count[0], time.process_time() - cpu, flush=True)
+subscribed.wait(30)
+if backlog:  # the session stays on the broker, which queues what is published meanwhile
+    client.disconnect()
+    client.loop_stop()
+print("subscribed", flush=True)
+sys.stdin.readline()  # concurrent: the publishers start now; backlog: they are done
+cpu, started = time.process_time(), time.perf_counter()
+if backlog:
+    client.reconnect()
+    client.loop_start()
+seen = -1
+while not done.wait(5) and count[0] != seen:  # stop when nothing came for 5 s
+    seen = count[0]
+print("done", count[0], time.process_time() - cpu, last[0] - started, flush=True)
 client.loop_stop()
 client.disconnect()
 """
@@ -215,18 +235,23 @@ def publish_share(messages, prefix):
 
 
 # -- the consumers -----------------------------------------------------------------------------
-def bare_subscriber(messages, prefix, protocol):
-    """(seconds, CPU seconds, messages received) of a do-nothing subscriber."""
+def bare_subscriber(messages, prefix, protocol, mode):
+    """(seconds, CPU seconds, messages received) of a do-nothing subscriber. Concurrent: from
+    the first publish until the subscriber has the last message; backlog: from its reconnect
+    until it has the last message."""
     host, port = host_port()
-    child = subprocess.Popen([sys.executable, "-c", BARE_SUBSCRIBER, host, str(port), prefix + "#", str(len(messages)), protocol],
+    child = subprocess.Popen([sys.executable, "-c", BARE_SUBSCRIBER, host, str(port), prefix + "#", str(len(messages)), protocol, mode],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "subscribed"
+    if mode == "backlog":
+        publish(messages, prefix)  # into the offline session
     child.stdin.write("go\n")
     child.stdin.flush()
     started = time.perf_counter()
-    publish(messages, prefix)
-    _word, received, cpu = child.stdout.readline().split()
-    elapsed = time.perf_counter() - started
+    if mode == "concurrent":
+        publish(messages, prefix)
+    _word, received, cpu, draining = child.stdout.readline().split()
+    elapsed = time.perf_counter() - started if mode == "concurrent" else float(draining)
     child.wait(30)
     return elapsed, float(cpu), int(received)
 
@@ -250,52 +275,91 @@ def cpu_seconds(pid):
 
 
 COUNTS = ("SELECT COUNT(*) FROM video_alarm", "SELECT COALESCE(SUM(updates), 0) FROM video_alarm", "SELECT COUNT(*) FROM cases_case")
+LOG = TMP / "ingest.log"
 
 
-def ingest_run(messages, prefix, protocol):
-    """(seconds, CPU seconds of the worker, new alarms, messages stored, new cases)."""
-    log = open(TMP / "ingest.log", "a")
-    mark = (TMP / "ingest.log").read_text().count("subscribed") if (TMP / "ingest.log").exists() else 0
-    worker = subprocess.Popen(GRIDGOV + ["ingest", "--url", BROKER[0], "--prefix", prefix, "--client-id", f"bench-{prefix[:-1]}", "--sweep-seconds", "0"],
-                              env=dict(ENV, GRIDGOV_MQTT_PROTOCOL=protocol), stdout=log, stderr=subprocess.STDOUT)
+def start_worker(prefix, protocol, until):
+    """`gridgov ingest` in a subprocess, returned once its log shows `until` (once more
+    than before): "connecting" (said just before it connects) or "subscribed"."""
+    mark = LOG.read_text().count(until) if LOG.exists() else 0
+    with open(LOG, "a") as log:
+        worker = subprocess.Popen(GRIDGOV + ["ingest", "--url", BROKER[0], "--prefix", prefix, "--client-id", f"bench-{prefix[:-1]}", "--sweep-seconds", "0"],
+                                  env=dict(ENV, GRIDGOV_MQTT_PROTOCOL=protocol), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
-    while (TMP / "ingest.log").read_text().count("subscribed") <= mark and time.monotonic() < deadline:
-        time.sleep(0.05)
-    before = [scalar(sql) for sql in COUNTS]
-    cpu_before = cpu_seconds(worker.pid)
-    started = time.perf_counter()
-    publish(messages, prefix)
-    deadline = time.monotonic() + 1800
-    while time.monotonic() < deadline:
-        if scalar(COUNTS[1]) - before[1] >= len(messages) and scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'pending'") == 0:
-            break
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(worker.pid) - cpu_before
+    while LOG.read_text().count(until) <= mark and time.monotonic() < deadline:
+        time.sleep(0.002)
+    return worker
+
+
+def stop_worker(worker):
     worker.terminate()
     worker.wait(30)
+
+
+def wait_until_stored(before, count):
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline:
+        if scalar(COUNTS[1]) - before[1] >= count and scalar("SELECT COUNT(*) FROM video_alarm WHERE status = 'pending'") == 0:
+            return
+        time.sleep(0.02)
+
+
+def ingest_run(messages, prefix, protocol, mode):
+    """(seconds, CPU seconds of the worker, new alarms, messages stored, new cases).
+    Concurrent: from the first publish; backlog: the worker's session is made first, the
+    messages are published while it is down, the clock starts when the restarted worker
+    connects. Both stop when the database holds every message and no case is pending."""
+    before = [scalar(sql) for sql in COUNTS]
+    if mode == "backlog":
+        stop_worker(start_worker(prefix, protocol, "subscribed"))  # the persistent session
+        publish(messages, prefix)
+        worker = start_worker(prefix, protocol, "connecting")
+        if os.environ.get("BENCH_PYSPY"):  # e.g. "/path/to/py-spy [--idle]": the draining worker's stacks, raw
+            pyspy, *options = os.environ["BENCH_PYSPY"].split()
+            subprocess.Popen([pyspy, "record", *options, "--pid", str(worker.pid), "--rate", "250", "--format", "raw",
+                              "--output", str(TMP / f"ingest-{protocol}-{prefix[:-1]}.pyspy.txt")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        worker = start_worker(prefix, protocol, "subscribed")
+    cpu_before = cpu_seconds(worker.pid)
+    started = time.perf_counter()
+    if mode == "concurrent":
+        publish(messages, prefix)
+    wait_until_stored(before, len(messages))
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(worker.pid) - cpu_before
+    stop_worker(worker)
     alarms, stored, cases = (scalar(sql) - b for sql, b in zip(COUNTS, before, strict=True))
     return elapsed, cpu, alarms, stored, cases
 
 
-def compare(name, build, n, protocol):
-    run = uuid.uuid4().hex[:6]
-    messages, events, expected_cases = build(n, run)
-    bare, bare_cpu, received = bare_subscriber(messages, f"bare{run}/", protocol)
-    full, cpu, alarms, stored, cases = ingest_run(messages, f"bench{run}/", protocol)
-    m = len(messages)
-    print(f"\n{name}, MQTT {protocol}: {m:,} messages, {events:,} alarms, {expected_cases:,} of them opening a case")
-    print(f"  bare paho subscriber (ack only): {m / bare:8,.0f} msg/s  ({bare:.2f} s, {bare_cpu:.2f} CPU s; received {received:,} of {m:,})")
-    print(f"  gridgov ingest end to end:       {m / full:8,.0f} msg/s  ({full:.2f} s, {cpu:.2f} CPU s = {m / cpu:,.0f} msg per CPU s)")
-    print(f"  ratio ingest / bare: {full / bare:.1f}x time, {cpu / bare_cpu:.1f}x CPU")
-    ok = (alarms, stored, cases) == (events, m, expected_cases) and received == m
-    print(f"  count check: {alarms:,} alarms, {stored:,} messages folded into them, {cases:,} cases: {'all there' if ok else 'MISMATCH'}")
-    return m / full
+def compare(name, build, n, protocol, modes):
+    """Each mode: the bare subscriber, then the ingest, on the same messages. Returns the
+    ingest's rate per mode."""
+    print(f"\n{name}, MQTT {protocol}: {n:,} messages")
+    rates = {}
+    for mode in modes:
+        run = uuid.uuid4().hex[:6]  # new event ids: each mode starts new alarms
+        messages, events, expected_cases = build(n, run)
+        m = len(messages)
+        if mode == modes[0]:
+            print(f"  {events:,} alarms, {expected_cases:,} of them opening a case")
+        bare, bare_cpu, received = bare_subscriber(messages, f"bare{run}/", protocol, mode)
+        full, cpu, alarms, stored, cases = ingest_run(messages, f"bench{run}/", protocol, mode)
+        print(f"  {mode}: bare paho subscriber {m / bare:8,.0f} msg/s ({bare:.2f} s, {bare_cpu:.2f} CPU s = {bare_cpu / m * 1e6:.0f} us/msg;"
+              f" received {received:,} of {m:,})")
+        print(f"  {mode}: gridgov ingest       {m / full:8,.0f} msg/s ({full:.2f} s, {cpu:.2f} CPU s = {cpu / m * 1e6:.0f} us/msg,"
+              f" {m / cpu:,.0f} msg per CPU s)")
+        print(f"  {mode}: ratio ingest / bare: {bare / full:.2f}x the rate, {cpu / bare_cpu:.1f}x the CPU")
+        ok = (alarms, stored, cases) == (events, m, expected_cases) and received == m
+        print(f"  {mode}: count check: {alarms:,} alarms, {stored:,} messages folded into them, {cases:,} cases, bare received {received:,}:"
+              f" {'all there' if ok else 'MISMATCH'}")
+        rates[mode] = m / full
+    return rates
 
 
 # -- in process: where the worker's CPU goes, without MQTT ----------------------------------
 class NullClient:
-    def ack(self, mid, qos):
+    def ack_many(self, mids):
         pass
 
 
@@ -347,7 +411,9 @@ def main():
     parser.add_argument("--broker", help="an existing broker (default: a private Mosquitto, see above)")
     parser.add_argument("--in-process", action="store_true", help="only the worker's batch path in process, no MQTT")
     parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile the batches")
-    parser.add_argument("--batch-size", type=int, help="the worker's --batch-size (default: its own)")
+    parser.add_argument("--batch-size", type=int, help="with --in-process: the batch size (default 500)")
+    parser.add_argument("--modes", default="concurrent,backlog", help="concurrent, backlog or both (comma-separated)")
+    parser.add_argument("--protocols", default="3.1.1,5", help="MQTT protocols of the realistic mix (comma-separated)")
     args = parser.parse_args()
     BROKER[0] = args.broker or start_broker()
     ENV["MQTT_URL"] = BROKER[0]
@@ -361,11 +427,14 @@ def main():
         batch_size = args.batch_size or 500
         subprocess.run([sys.executable, __file__, "--in-process-child", str(args.messages), mode, str(batch_size)], env=ENV, check=True)
         return
-    rates = {protocol: compare("realistic mix", realistic, args.messages, protocol) for protocol in ("3.1.1", "5")}
-    compare("worst case (every message a new alarm)", worst, args.worst, "3.1.1")
-    for protocol, rate in rates.items():
-        print(f"realistic mix, MQTT {protocol}: {rate:,.0f} msg/s; target >= 5,000: {'met' if rate >= 5000 else 'MISSED'}")
-
+    modes = args.modes.split(",")
+    rates = {protocol: compare("realistic mix", realistic, args.messages, protocol, modes) for protocol in args.protocols.split(",")}
+    if args.worst:
+        compare("worst case (every message a new alarm)", worst, args.worst, "3.1.1", modes)
+    print()
+    for protocol, by_mode in rates.items():
+        for mode, rate in by_mode.items():
+            print(f"realistic mix, MQTT {protocol}, {mode}: {rate:,.0f} msg/s; target >= 5,000: {'met' if rate >= 5000 else 'MISSED'}")
 
 if __name__ == "__main__":
     main()

@@ -24,6 +24,7 @@ Delivery guarantees (docs/alarms.md):
 
 import logging
 import signal
+import struct
 import time
 from urllib.parse import unquote, urlparse
 
@@ -31,6 +32,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from django.db import DataError, IntegrityError, close_old_connections, transaction
 from django.utils import timezone
+from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -60,6 +62,8 @@ SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 # message, e.g. PostgreSQL's "\u0000 in jsonb", count only when the message is alone.)
 REFUSALS = (ValidationFailed, ValueError, UnicodeDecodeError)
 DATA_REFUSALS = (DataError, IntegrityError)
+REFUSED = object()  # a parse result: the message was refused (logged, counted, acked with its batch)
+CONNACK_SECONDS = 30  # how long connect() waits for the broker's answer
 
 
 def broker_address(url):
@@ -124,40 +128,145 @@ def parse_heartbeat(topic, payload):
     return Heartbeat(codes, at)
 
 
+class Message:
+    """A received PUBLISH as the worker reads it (paho's MQTTMessage also builds an
+    MQTTMessageInfo with a threading.Condition for every message: a tenth of the
+    worker's CPU with a backlog)."""
+
+    __slots__ = ("topic", "payload", "mid", "qos", "dup", "retain", "properties", "timestamp")
+
+    def __init__(self, topic, payload, mid, qos, dup, retain, properties, timestamp):
+        self.topic, self.payload, self.mid, self.qos = topic, payload, mid, qos
+        self.dup, self.retain, self.properties, self.timestamp = dup, retain, properties, timestamp
+
+
+PUBLISH, PUBACK = 0x30, 0x40
+PUBACK_PACKET = struct.Struct("!BBH")  # type, remaining length 2, packet id (v5: reason 0 may be left out)
+READ_SIZE = 1 << 18  # bytes asked of the socket per read: some 350 Frigate messages
+
+
 class IngestClient(mqtt.Client):
-    """paho's client without its dearest cost under MQTT v5: for every PUBLISH received,
-    paho 2 builds a `Properties` object whose constructor rebuilds its tables of property
-    names and types (about 60 us, more than the rest of paho's handling of the message;
-    docs/benchmarks.md). A QoS 0/1 PUBLISH without properties (what Frigate and our sensors
-    send) is decoded here and shares one empty `Properties`; anything else (properties,
-    QoS 2, MQTT 3.1.1) goes through paho's own `_handle_publish` unchanged."""
+    """paho's client with the worker's receive path and batched acks; paho still connects,
+    subscribes, keeps the connection alive and handles every packet but a plain PUBLISH.
+
+    - Reading: paho reads each packet with three or more socket calls (the type byte, each
+      byte of the length, the rest) and then selects again; here one read takes whatever is
+      waiting (up to READ_SIZE) and is split into packets, a partial packet kept for the
+      next read.
+    - A QoS 0/1 PUBLISH without v5 properties (what Frigate and our sensors send) becomes
+      a `Message` here; paho 2 would build an MQTTMessage with its Condition, and for v5
+      also a `Properties` object whose constructor rebuilds its tables (about 60 us).
+      Anything else (properties, a topic alias, QoS 2, CONNACK, SUBACK, PINGRESP, ...)
+      goes to paho's own handler as if paho had read it.
+    - `ack_many`: the PUBACKs of a batch in one write through paho's output queue (paho
+      writes each with its own send and wakes its socket pair with another)."""
 
     _no_properties = None
 
-    def _handle_publish(self):
-        header, packet = self._in_packet["command"], self._in_packet["packet"]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._unread = b""  # the start of a packet whose rest has not arrived yet
+
+    def reconnect(self):
+        self._unread = b""  # a partial packet of the old connection never completes
+        return super().reconnect()
+
+    def _packet_read(self):
+        """Called by paho's loop when the socket is readable: every whole packet waiting."""
+        try:
+            data = self._sock_recv(READ_SIZE)
+        except BlockingIOError:
+            return mqtt.MQTT_ERR_AGAIN
+        except OSError as exc:
+            log.warning("failed to receive from the broker: %s", exc)
+            return mqtt.MQTT_ERR_CONN_LOST
+        if not data:
+            return mqtt.MQTT_ERR_CONN_LOST
+        with self._msgtime_mutex:
+            self._last_bytes_received = mqtt.time_func()
+        if self._unread:
+            data = self._unread + data
+        self._unread = b""
+        pos, end, rc = 0, len(data), mqtt.MQTT_ERR_SUCCESS
+        while end - pos >= 2:
+            # Fixed header: the type byte, then the remaining length in 1-4 bytes of 7 bits.
+            length, shift, at = 0, 0, pos + 1
+            while at < end and data[at] & 0x80:
+                length |= (data[at] & 0x7F) << shift
+                shift, at = shift + 7, at + 1
+                if shift > 21:
+                    return mqtt.MQTT_ERR_PROTOCOL
+            if at >= end:
+                break  # the length is not complete yet
+            length |= data[at] << shift
+            at += 1
+            if at + length > end:
+                break
+            rc = self._handle_packet(data[pos], data[at : at + length])
+            pos = at + length
+            if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is None:
+                return rc
+        self._unread = data[pos:]
+        return rc
+
+    def _handle_packet(self, header, body):
+        if header & 0xF0 == PUBLISH:
+            message = self._plain_publish(header, body)
+            if message is not None:
+                if self._on_message_filtered._root._children:  # topic callbacks: paho's dispatch
+                    self._handle_on_message(message)
+                else:
+                    self.on_message(self, self._userdata, message)
+                return mqtt.MQTT_ERR_SUCCESS
+        self._in_packet = {
+            "command": header, "have_remaining": 1, "remaining_count": [], "remaining_mult": 1,
+            "remaining_length": len(body), "packet": bytearray(body), "to_process": 0, "pos": 0,
+        }
+        try:
+            return self._packet_handle()
+        except MalformedPacket as exc:
+            log.warning("malformed packet from the broker: %s", exc)
+            return mqtt.MQTT_ERR_PROTOCOL
+        finally:
+            self._in_packet = {
+                "command": 0, "have_remaining": 0, "remaining_count": [], "remaining_mult": 1,
+                "remaining_length": 0, "packet": bytearray(b""), "to_process": 0, "pos": 0,
+            }
+
+    def _plain_publish(self, header, body):
+        """A Message for a QoS 0/1 PUBLISH without v5 properties, else None (paho decodes it)."""
         qos = (header & 0x06) >> 1
-        if self._protocol != mqtt.MQTTv5 or qos > 1 or len(packet) < 3:
-            return super()._handle_publish()
-        topic_end = 2 + int.from_bytes(packet[0:2], "big")
-        properties_at = topic_end + (2 if qos else 0)  # after the packet id
-        if properties_at >= len(packet) or packet[properties_at] != 0 or topic_end == 2:
-            return super()._handle_publish()  # properties (or a topic alias): paho decodes them
-        message = mqtt.MQTTMessage(mid=int.from_bytes(packet[topic_end:properties_at], "big") if qos else 0, topic=bytes(packet[2:topic_end]))
-        message.dup, message.qos, message.retain = bool(header & 0x08), qos, bool(header & 0x01)
-        message.properties = self.empty_properties()
-        message.payload = bytes(packet[properties_at + 1 :])
-        message.timestamp = time.monotonic()
-        self._handle_on_message(message)
-        if qos == 1 and not self._manual_ack:
-            return self._send_puback(message.mid)
-        return mqtt.MQTT_ERR_SUCCESS
+        if qos > 1 or len(body) < 3 or (self._manual_ack is False and qos == 1):
+            return None  # paho's handler also sends the PUBACK of an automatic ack
+        topic_end = 2 + ((body[0] << 8) | body[1])
+        at = topic_end + (2 if qos else 0)  # after the packet id
+        if topic_end == 2 or at > len(body):
+            return None  # an empty topic (v5 topic alias) or a malformed packet
+        properties = None
+        if self._protocol == mqtt.MQTTv5:
+            if at >= len(body) or body[at] != 0:
+                return None  # properties: paho decodes them
+            at += 1
+            properties = self.empty_properties()
+        try:
+            topic = body[2:topic_end].decode()
+        except UnicodeDecodeError:
+            return None
+        mid = (body[topic_end] << 8) | body[topic_end + 1] if qos else 0
+        return Message(topic, body[at:], mid, qos, bool(header & 0x08), bool(header & 0x01), properties, mqtt.time_func())
 
     @classmethod
     def empty_properties(cls):
         if cls._no_properties is None:
             cls._no_properties = Properties(PacketTypes.PUBLISH)
         return cls._no_properties
+
+    def ack_many(self, mids):
+        """PUBACKs for these QoS 1 messages, in this order, in one write."""
+        if not mids:
+            return mqtt.MQTT_ERR_SUCCESS
+        pack = PUBACK_PACKET.pack
+        return self._packet_queue(PUBACK, b"".join([pack(PUBACK, 2, mid) for mid in mids]), 0, 0)
 
 
 class IngestWorker:
@@ -168,6 +277,7 @@ class IngestWorker:
         self.batch_size = batch_size
         self.out = out
         self.stopping = False
+        self.refusal = None  # the broker's reason code when it refused the connection
         self.processed = self.rejected = self.batches = 0
         self.last_sweep = 0.0
         self.inbox = []  # (connection number, message), filled by on_message
@@ -195,6 +305,7 @@ class IngestWorker:
     def on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
             log.error("broker refused the connection: %s", reason_code)
+            self.refusal = reason_code
             return
         self.connection += 1
         client.subscribe([(self.prefix + topic, 1) for topic in TOPICS])
@@ -207,28 +318,32 @@ class IngestWorker:
 
     # -- batches --------------------------------------------------------------------------------
     def process(self, batch):
-        """Parse, store in one go, ack. A failed batch is retried one message at a time."""
+        """Parse, store in one go, then ack every message of the batch (stored, ignored or
+        refused) in one write, in the order received. A failed batch is retried one
+        message at a time."""
         close_old_connections()
         self.batches += 1
-        parsed = []
-        for number, message in batch:
-            try:
-                parsed.append((number, message, parse_message(message.topic, message.payload, prefix=self.prefix)))
-            except REFUSALS as exc:
-                self.refuse(message, exc)
-                self.ack(number, message)
+        parsed = [self.parse(message) for _number, message in batch]
         try:
-            store([item for _number, _message, item in parsed])
+            store([item for item in parsed if item is not REFUSED])
         except Exception:
             log.warning("a batch of %d messages failed; retrying one at a time", len(parsed), exc_info=True)
             close_old_connections()
-            return self.process_one_by_one(parsed)
-        self.processed += len(parsed)
-        for number, message, _item in parsed:
-            self.ack(number, message)
+            return self.process_one_by_one(batch, parsed)
+        self.processed += sum(item is not REFUSED for item in parsed)
+        self.ack(batch)
 
-    def process_one_by_one(self, parsed):
-        for number, message, item in parsed:
+    def parse(self, message):
+        try:
+            return parse_message(message.topic, message.payload, prefix=self.prefix)
+        except REFUSALS as exc:
+            self.refuse(message, exc)
+            return REFUSED
+
+    def process_one_by_one(self, batch, parsed):
+        for done, ((_number, message), item) in enumerate(zip(batch, parsed, strict=True)):
+            if item is REFUSED:
+                continue
             try:
                 store([item])
             except (*REFUSALS, *DATA_REFUSALS) as exc:
@@ -236,31 +351,52 @@ class IngestWorker:
             except Exception:
                 # The database or a bug, not the message: no ack; the broker re-sends it.
                 log.exception("could not process a message on %s; reconnecting", message.topic)
+                self.ack(batch[:done])  # what is stored or refused so far
                 close_old_connections()
                 self.reconnect()
                 return
             else:
                 self.processed += 1
-            self.ack(number, message)
+        self.ack(batch)
 
     def refuse(self, message, exc):
         self.rejected += 1
         log.warning("refused message on %s: %s", message.topic, getattr(exc, "fields", None) or exc)
 
-    def ack(self, number, message):
-        if number == self.connection:  # else the broker re-sends it on the new connection
-            self.client.ack(message.mid, message.qos)
+    def ack(self, batch):
+        """The PUBACKs of these messages in one write (only ever after what they carried
+        committed). Messages of an earlier connection are left out: the broker re-sends
+        them on the new one."""
+        mids = [message.mid for number, message in batch if number == self.connection and message.qos == 1]
+        if mids:
+            self.client.ack_many(mids)
 
     # -- the loop ------------------------------------------------------------------------------
     def connect(self):
         """Unreachable: raises. A persistent session either way (v5: clean_start=False and a
         session that never expires; 3.1.1: clean_session=False)."""
         if not self.v5:
-            return self.client.connect(self.host, self.port, keepalive=30)
+            self.client.connect(self.host, self.port, keepalive=30)
+            return self.await_connack()
         properties = Properties(PacketTypes.CONNECT)
         properties.ReceiveMaximum = RECEIVE_MAXIMUM
         properties.SessionExpiryInterval = SESSION_NEVER_EXPIRES
-        return self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=properties)
+        self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=properties)
+        self.await_connack()
+
+    def await_connack(self):
+        """Drive the loop until the broker accepted the connection; raises (an OSError) if it
+        refuses or does not answer. (Returning before the CONNACK made run() take the
+        connection for lost: a second's sleep and a needless reconnect at every start.)"""
+        self.refusal = None
+        deadline = time.monotonic() + CONNACK_SECONDS
+        while not self.client.is_connected():
+            if self.refusal is not None:
+                raise ConnectionRefusedError(f"the broker refused the connection: {self.refusal}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the broker did not answer the connection")
+            if self.client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS and self.refusal is None:
+                raise ConnectionError("the connection to the broker was lost while connecting")
 
     def reconnect(self):
         """Drop the connection so that the broker re-sends what is not acked; connect again."""
@@ -270,6 +406,7 @@ class IngestWorker:
         while not self.stopping:
             try:
                 self.client.reconnect()
+                self.await_connack()
                 return
             except OSError as exc:
                 log.warning("broker unreachable (%s); retrying", exc)
@@ -306,6 +443,7 @@ class IngestWorker:
         """One thread: paho's network loop and the batches take turns (no lock ping-pong
         between a network thread and the database work)."""
         signal.signal(signal.SIGTERM, lambda *args: self.stop())
+        self.say(f"ingest: connecting to {self.host}:{self.port}")
         self.connect()
         try:
             while not self.stopping:

@@ -42,14 +42,16 @@ def test_new_update_end_of_one_event_in_one_batch_fold_in_order(cameras, rule, m
 
 
 class FakeClient:
-    """Records acks, and what was committed when each ack went out."""
+    """Records acks, and what was committed when each write of acks went out."""
 
     def __init__(self):
         self.acked = []
+        self.writes = 0
 
-    def ack(self, mid, qos):
+    def ack_many(self, mids):
         stored = set(Alarm.objects.values_list("external_id", flat=True))
-        self.acked.append((mid, connection.in_atomic_block, stored))
+        self.writes += 1
+        self.acked += [(mid, connection.in_atomic_block, stored) for mid in mids]
 
     def disconnect(self):
         pass
@@ -74,11 +76,25 @@ def batch(*event_ids):
 def test_acks_go_out_after_the_batch_committed(cameras, rule, media):
     rule(label="person")
     worker = worker_with_fake_client()
-    worker.process(batch("a", "b", "c"))
+    messages = batch("a", "b", "c")
+    messages.insert(1, (1, SimpleNamespace(topic="frigate/events", payload=b"{not json", mid=9, qos=1)))
+    worker.process(messages)
     acked = worker.client.acked
-    assert [mid for mid, _in_transaction, _stored in acked] == [1, 2, 3]
+    # Every message, the refused one too, in the order received, in one write after the commit.
+    assert [mid for mid, _in_transaction, _stored in acked] == [1, 9, 2, 3]
     assert all(not in_transaction and {"a", "b", "c"} <= stored for _mid, in_transaction, stored in acked)
-    assert worker.processed == 3 and Case.objects.count() == 3
+    assert worker.client.writes == 1
+    assert (worker.processed, worker.rejected) == (3, 1) and Case.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_acks_leave_out_messages_of_an_earlier_connection(cameras, rule, media):
+    rule(label="person")
+    worker = worker_with_fake_client()
+    messages = batch("a", "b")
+    worker.connection = 2  # reconnected since "a" arrived: the broker sends it again
+    worker.process([(1, messages[0][1]), (2, messages[1][1])])
+    assert [mid for mid, _t, _s in worker.client.acked] == [2]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -110,3 +126,23 @@ def test_a_database_outage_is_not_acked_and_reconnects(cameras, rule, media, mon
     monkeypatch.setattr(worker, "reconnect", lambda: reconnects.append(1))
     worker.process(batch("a", "b"))
     assert worker.client.acked == [] and reconnects == [1] and worker.rejected == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outage_in_the_middle_of_a_retried_batch_acks_only_what_was_stored(cameras, rule, media, monkeypatch):
+    real = ingest_module.ingest_many
+
+    def down_at_b(incomings, **kwargs):
+        if any(incoming.external_id == "b" for incoming in incomings):
+            raise OperationalError("the database went down")
+        return real(incomings, **kwargs)
+
+    reconnects = []
+    monkeypatch.setattr(ingest_module, "ingest_many", down_at_b)
+    rule(label="person")
+    worker = worker_with_fake_client()
+    monkeypatch.setattr(worker, "reconnect", lambda: reconnects.append(1))
+    worker.process(batch("a", "b", "c"))
+    assert set(Alarm.objects.values_list("external_id", flat=True)) == {"a"}
+    assert [mid for mid, in_transaction, stored in worker.client.acked if not in_transaction and "a" in stored] == [1]
+    assert len(worker.client.acked) == 1 and reconnects == [1]
