@@ -48,6 +48,7 @@ SOURCE, SECRET = "bench-platform", "bench-webhook-secret"
 BODY = {"event_id": "bench-{n}", "device_id": "WL-{n}", "kind": "water_level", "value": 1.8, "threshold": 1.2,
         "lon": 117.005, "lat": 36.685}
 WEBHOOK = "/api/v1/alarms/webhook/"
+RUN = f"{int(time.time()) % 100_000_000}"  # a scratch PostgreSQL database keeps earlier runs' pushes: no replays
 
 
 def prepare(site):
@@ -146,10 +147,10 @@ def measure_bare(server):
 
 
 def measure_webhook(server, worker, round_number):
-    warm = signed_requests(f"w{round_number}", int(MAX_RATE * 1.5))
+    warm = signed_requests(f"{RUN}-w{round_number}", int(MAX_RATE * 1.5))
     load("127.0.0.1", server.port, warm, duration=1, connections=CONNECTIONS).check()
     wait_for_empty_inbox()
-    requests = signed_requests(f"r{round_number}", int(MAX_RATE * SECONDS))
+    requests = signed_requests(f"{RUN}-r{round_number}", int(MAX_RATE * SECONDS))
     before = inbox_counts()
     cpu_server, cpu_worker = server.cpu_seconds(), worker.cpu_seconds()
     result = load("127.0.0.1", server.port, requests, duration=SECONDS, connections=CONNECTIONS).check()
@@ -205,9 +206,9 @@ def statements_per_request():
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    signed_post(client, 0, "statements-warm-up")
+    signed_post(client, 0, f"{RUN}-statements-warm-up")
     with CaptureQueriesContext(connection) as captured:
-        signed_post(client, 1, "statements")
+        signed_post(client, 1, f"{RUN}-statements")
     return [query["sql"] for query in captured.captured_queries]
 
 
@@ -229,10 +230,10 @@ def cpu_in_process(count=500):
     for run in range(3):
         for name, post in (("bare", bare), ("webhook", lambda n, tag: signed_post(client, n, tag))):
             for n in range(20):
-                post(n, f"cpu-warm-{run}")
+                post(n, f"{RUN}-cpu-warm-{run}")
             started = time.process_time()
             for n in range(count):
-                post(n, f"cpu-{run}")
+                post(n, f"{RUN}-cpu-{run}")
             figures[name].append((time.process_time() - started) * 1000 / count)
         started = time.process_time()
         drained = drain_all()
