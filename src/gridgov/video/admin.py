@@ -1,9 +1,10 @@
-"""Admin: cameras, alarm sources (webhook secrets, Frigate URLs), alarm rules, alarms (read-only)."""
+"""Admin: cameras, alarm sources (webhook secrets, Frigate URLs), alarm rules, alarms and the
+webhook inbox (read-only)."""
 
 from django.contrib import admin
 
 from .cameras import placed
-from .models import Alarm, AlarmEvent, AlarmFlood, AlarmRule, AlarmSource, Camera
+from .models import Alarm, AlarmEvent, AlarmFlood, AlarmRule, AlarmSource, Camera, WebhookInbox
 
 
 @admin.register(Camera)
@@ -69,6 +70,22 @@ class AlarmAdmin(admin.ModelAdmin):
 @admin.register(AlarmFlood)
 class AlarmFloodAdmin(admin.ModelAdmin):
     list_display = ["window_start", "source", "origin", "suppressed", "last_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookInbox)
+class WebhookInboxAdmin(admin.ModelAdmin):
+    """Read-only: pushes as they came; refused ones keep their error (decision 0014)."""
+
+    list_display = ["id", "received_at", "source", "state", "attempts", "alarm", "processed_at"]
+    list_filter = ["state", "source"]
+    search_fields = ["body", "error"]
+    raw_id_fields = ["alarm"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

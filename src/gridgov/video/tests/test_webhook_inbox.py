@@ -232,6 +232,19 @@ def test_processed_rows_are_purged_after_the_retention_refused_rows_stay(region_
     assert Alarm.objects.count() == 1  # the alarm itself stays
 
 
+@pytest.mark.django_db
+def test_administrators_see_refused_pushes_with_their_error_read_only(region_tree, platform, client, make_user):
+    refused = queue_raw("iot-platform", b"{refused")
+    drain()
+    client.force_login(make_user([Role.SYSADMIN], is_staff=True, is_superuser=True))
+    listing = client.get("/admin/video/webhookinbox/?state=refused")
+    assert listing.status_code == 200 and f"/admin/video/webhookinbox/{refused}/" in listing.content.decode()
+    page = client.get(f"/admin/video/webhookinbox/{refused}/change/")
+    assert page.status_code == 200 and "JSONDecodeError" in page.content.decode()
+    assert client.post(f"/admin/video/webhookinbox/{refused}/change/", {"state": "queued"}).status_code == 403
+    assert WebhookInbox.objects.get(pk=refused).state == InboxState.REFUSED
+
+
 # -- the drain as a process of its own ------------------------------------------------------------
 GRIDGOV = [sys.executable, "-m", "gridgov.cli"]
 DEADLINE = 180  # seconds: a bound for a stuck child, not a speed requirement
