@@ -98,7 +98,7 @@ def warning_point(start, due, unit):
 
 
 def running_clocks(case):
-    return list(CaseClock.objects.raw(_running_sql(), [case.pk]))
+    return rows.fetch_instances(CaseClock, _running_sql(), [case.pk])
 
 
 _running_statements = {}

@@ -377,7 +377,7 @@ def _lock(pk):
     """The case row, locked (SELECT ... FOR UPDATE; SQLite's write transaction locks anyway),
     with its 小类 from the per-process cache. The statement is compiled once per database."""
     number = _int_or_none(pk)
-    case = next(iter(Case.objects.raw(_lock_sql(), [number]) if number is not None else ()), None)
+    case = next(iter(rows.fetch_instances(Case, _lock_sql(), [number]) if number is not None else ()), None)
     if case is None:
         raise NotFound(_("No such case."), code="case_not_found")
     if case.category_id is not None:

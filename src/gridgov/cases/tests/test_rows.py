@@ -103,3 +103,34 @@ def test_a_family_of_rows_goes_in_with_its_keys(django_user_model):
     assert (stored_clock.case_id, stored_clock.stopped_at, stored_clock.due_at) == (case.pk, None, AWARE + dt.timedelta(hours=1))
     assert (stored_event.case_id, stored_event.actor_id, stored_event.data) == (case.pk, None, {"grid": None, "needs_placement": True})
     assert Case.objects.get(pk=case.pk).lon is None
+
+
+def all_fields(obj):
+    return {field.attname: getattr(obj, field.attname) for field in type(obj)._meta.concrete_fields}
+
+
+def test_fetched_instances_equal_what_a_raw_queryset_gives(django_user_model):
+    """fetch_instances: the same values, converted by the same converters (datetimes,
+    JSON, booleans, floats, NULLs), as Model.objects.raw() on the same statement."""
+    actor = django_user_model.objects.create_user("rows-fetch", password=None)
+    case = rows.insert(rows.build(Case, number="2026100800004", channel="hotline", status="reported", priority=2,
+                                  description="占道经营", reported_by=actor, created_at=AWARE, version=1,
+                                  lon=117.01, lat=36.61, needs_placement=True, address="幸福路1号"))
+    for running in (True, False):
+        rows.insert(rows.build(CaseClock, case=case, kind="accept_dispatch", limit_value=1, limit_unit="working_hours",
+                               started_at=AWARE, due_at=AWARE + dt.timedelta(hours=1), warn_at=AWARE,
+                               stopped_at=None if running else AWARE))
+    case_sql, _params = Case.objects.filter(pk=0).order_by().query.sql_with_params()
+    clock_sql, _params = CaseClock.objects.filter(case_id=0).order_by("id").query.sql_with_params()
+
+    [fetched] = rows.fetch_instances(Case, case_sql, [case.pk])
+    [raw] = Case.objects.raw(case_sql, [case.pk])
+    assert all_fields(fetched) == all_fields(raw)
+    assert fetched.created_at == AWARE and fetched.needs_placement is True and fetched.lon == 117.01
+    assert fetched._state.adding is False and fetched._state.db == "default"
+
+    fetched_clocks = rows.fetch_instances(CaseClock, clock_sql, [case.pk])
+    raw_clocks = list(CaseClock.objects.raw(clock_sql, [case.pk]))
+    assert [all_fields(clock) for clock in fetched_clocks] == [all_fields(clock) for clock in raw_clocks]
+    assert [clock.stopped_at for clock in fetched_clocks] == [None, AWARE]
+    assert rows.fetch_instances(Case, case_sql, [case.pk + 1000]) == []
