@@ -146,3 +146,22 @@ def test_an_outage_in_the_middle_of_a_retried_batch_acks_only_what_was_stored(ca
     assert set(Alarm.objects.values_list("external_id", flat=True)) == {"a"}
     assert [mid for mid, in_transaction, stored in worker.client.acked if not in_transaction and "a" in stored] == [1]
     assert len(worker.client.acked) == 1 and reconnects == [1]
+
+
+@pytest.mark.django_db
+def test_a_batch_opens_no_second_case_for_an_alarm_another_worker_already_finished(cameras, rule, media):
+    from gridgov.video.alarms import open_cases, record_alarm
+
+    rule(label="person")
+    now = NIGHT
+    first = record_alarm(parse_frigate_event(frigate_event(event_id="one")), now=now)
+    second = record_alarm(parse_frigate_event(frigate_event(event_id="two")), now=now)
+    assert first.status == second.status == AlarmStatus.PENDING
+    open_cases([(first, None)], now)  # the other worker
+    stale_first = Alarm.objects.get(pk=first.pk)
+    stale_first.status = AlarmStatus.PENDING  # this worker's copy, read before
+    opened = open_cases([(stale_first, None), (second, None)], now)
+    assert Case.objects.count() == 2
+    assert {pk: alarm.status for pk, alarm in opened.items()} == {first.pk: AlarmStatus.CASE_OPENED, second.pk: AlarmStatus.CASE_OPENED}
+    assert opened[first.pk].case_id == Alarm.objects.get(pk=first.pk).case_id
+    assert AlarmEvent.objects.filter(action="case_opened").count() == 2
