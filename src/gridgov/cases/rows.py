@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db import connection as proxy
 from django.db.models import DateField, Field, JSONField
 from django.db.models.base import ModelState
@@ -281,6 +281,59 @@ def run(connection, sql, native_sql, params, read, driver_cursor=None):
             return read(cursor)
         finally:
             cursor.close()
+
+
+def update(obj, attnames, using="default"):
+    """UPDATE the columns `attnames` of the saved `obj`, as `obj.save(update_fields=...)`
+    would (an auto_now field named gets the current time), with the statement built once per
+    model and set of columns: save() compiled it anew on every transition. No pre_save or
+    post_save signals (nothing listens for them on these models). DatabaseError when no row
+    was updated, as save() raises it."""
+    connection = connections[using]
+    plan = _update_plan(type(obj), tuple(attnames), connection)
+    params = plan.values(obj)
+    params.append(obj.pk)
+    if run(connection, plan.sql, plan.native_sql, params, lambda cursor: cursor.rowcount) == 0:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj._state.db = using
+
+
+class _UpdatePlan:
+    def __init__(self, model, attnames, connection):
+        meta = model._meta
+        fields = [meta.get_field(attname) for attname in attnames]
+        quote = connection.ops.quote_name
+        self.sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            quote(meta.db_table), ", ".join(f"{quote(field.column)} = %s" for field in fields), quote(meta.pk.column)
+        )
+        self.native_sql = native(self.sql, connection)
+        self._steps = [
+            (field, field.attname, _needs_pre_save(field), _pass_through(field),
+             _fast_converter(field, connection) or functools.partial(field.get_db_prep_save, connection=connection))
+            for field in fields
+        ]
+
+    def values(self, obj):
+        values = []
+        data = obj.__dict__
+        for field, attname, pre_save, unchanged_types, convert in self._steps:
+            if pre_save:
+                value = field.pre_save(obj, False)  # an update: auto_now fields take "now"
+            else:
+                value = data[attname] if attname in data else getattr(obj, attname)
+            values.append(value if type(value) in unchanged_types else convert(value))
+        return values
+
+
+_update_plans = {}
+
+
+def _update_plan(model, attnames, connection):
+    key = (model, attnames, connection.alias, connection.vendor)
+    plan = _update_plans.get(key)
+    if plan is None:
+        plan = _update_plans[key] = _UpdatePlan(model, attnames, connection)
+    return plan
 
 
 def fetch_instances(model, sql, params, using="default"):

@@ -259,7 +259,7 @@ class _Transition:
         # Only the columns this transition changed (the full 45-column UPDATE cost more to
         # build than to run); updated_at is auto_now, so it is named too.
         changed = [name for name, value in _case_values(case).items() if value != self._loaded[name]]
-        case.save(update_fields=[*changed, "updated_at"])
+        rows.update(case, [*changed, "updated_at"])
         event = append_event(
             case,
             actor=self.actor,

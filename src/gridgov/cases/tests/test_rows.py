@@ -134,3 +134,34 @@ def test_fetched_instances_equal_what_a_raw_queryset_gives(django_user_model):
     assert [all_fields(clock) for clock in fetched_clocks] == [all_fields(clock) for clock in raw_clocks]
     assert [clock.stopped_at for clock in fetched_clocks] == [None, AWARE]
     assert rows.fetch_instances(Case, case_sql, [case.pk + 1000]) == []
+
+
+def test_an_update_of_named_columns_stores_what_save_would(django_user_model):
+    """rows.update: the named columns (a foreign key by attname, a datetime, JSON-free
+    text, a boolean) and auto_now updated_at change; every other column stays as stored."""
+    actor = django_user_model.objects.create_user("rows-update", password=None)
+    case = rows.insert(rows.build(Case, number="2026100800005", channel="hotline", status="reported", priority=2,
+                                  description="原样", reported_by=actor, created_at=AWARE, version=1,
+                                  needs_placement=True))
+    before = Case.objects.get(pk=case.pk)
+    case.status, case.version, case.needs_placement = "accepted", 2, False
+    case.accepted_at = AWARE + dt.timedelta(minutes=5)
+    case.handler_id = actor.pk
+    case.description = "改了，但没有点名：不写"
+    rows.update(case, ["status", "version", "needs_placement", "accepted_at", "handler_id", "updated_at"])
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.status, stored.version, stored.needs_placement) == ("accepted", 2, False)
+    assert (stored.accepted_at, stored.handler_id) == (AWARE + dt.timedelta(minutes=5), actor.pk)
+    assert stored.description == "原样"
+    assert stored.updated_at > before.updated_at and stored.updated_at == case.updated_at
+
+
+def test_an_update_of_a_missing_row_fails_as_save_does(django_user_model):
+    from django.db import DatabaseError
+
+    actor = django_user_model.objects.create_user("rows-update-gone", password=None)
+    case = rows.insert(rows.build(Case, number="2026100800006", channel="hotline", status="reported", priority=2,
+                                  description="已删", reported_by=actor, created_at=AWARE, version=1))
+    Case.objects.filter(pk=case.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        rows.update(case, ["status", "updated_at"])
