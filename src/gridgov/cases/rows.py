@@ -159,10 +159,14 @@ class Prepared:
         self.values = self.plan.values(obj, connection)
 
     def relate(self, name, instance):
-        """Point the foreign key `name` at `instance` (saved by now) in the object and its values."""
-        setattr(self.obj, name, instance)
-        attname = type(self.obj)._meta.get_field(name).attname
-        self.values[self.plan.positions[attname]] = getattr(self.obj, attname)
+        """Point `name` at `instance` (saved by now) in the object and its values: a foreign
+        key, or a plain column that holds the parent's id (a reference without a constraint)."""
+        field = type(self.obj)._meta.get_field(name)
+        if field.is_relation:
+            setattr(self.obj, name, instance)
+        else:
+            setattr(self.obj, field.attname, instance.pk)
+        self.values[self.plan.positions[field.attname]] = getattr(self.obj, field.attname)
 
     def insert(self):
         connection = connections[self.using]
@@ -171,7 +175,8 @@ class Prepared:
 
 def insert_family(parent, children):
     """INSERT `parent` (a Prepared) and then `children`, [(Prepared, name of its foreign key
-    to the parent)], setting every pk and relation. On PostgreSQL this is one statement
+    to the parent, or of a plain column that takes the parent's id)], setting every pk and
+    relation. On PostgreSQL this is one statement
     (data-modifying WITH clauses): one round trip instead of one per row. Elsewhere it is one
     statement per row, each a few microseconds in process."""
     connection = connections[parent.using]
@@ -188,7 +193,8 @@ def insert_family(parent, children):
     ids = fetch_row(connection, sql, sql, params)
     saved(parent.obj, ids[0], parent.using)
     for (child, name), pk in zip(children, ids[1:], strict=True):
-        setattr(child.obj, name, parent.obj)
+        field = type(child.obj)._meta.get_field(name)
+        setattr(child.obj, *((name, parent.obj) if field.is_relation else (field.attname, parent.obj.pk)))
         saved(child.obj, pk, child.using)
 
 
@@ -219,8 +225,9 @@ def _family_statement(parent, children, connection):
             fields = [field for field, *_rest in child.plan.fields]
             skipped.append(fields.index(link))
             # Typed parameters: in a SELECT list an untyped NULL would be taken for text.
+            target = link.target_field.column if link.is_relation else parent_meta.pk.column
             values = ", ".join(
-                "parent.{}".format(quote(link.target_field.column)) if field is link
+                "parent.{}".format(quote(target)) if field is link
                 else "%s::{}".format(field.db_type(connection)) for field in fields
             )
             clauses.append("child{} AS (INSERT INTO {} ({}) SELECT {} FROM parent RETURNING {})".format(

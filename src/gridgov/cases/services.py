@@ -40,6 +40,7 @@ from .models import (
     AttachmentKind,
     Case,
     CaseRequest,
+    ChangedCase,
     Channel,
     ClockKind,
     Rating,
@@ -316,10 +317,12 @@ def _case_fields():
 _CASE_FIELDS = None
 
 
-def _announce(case, event):
-    """In the transition's transaction: mark the case for the worker's figure refresh and
-    let the outbox writers record it (live feed); after commit: case_changed."""
-    changes.mark(case.pk)
+def _announce(case, event, *, marked=False):
+    """In the transition's transaction: mark the case for the worker's figure refresh
+    (unless the caller wrote the mark already) and let the outbox writers record it (live
+    feed); after commit: case_changed."""
+    if not marked:
+        changes.mark(case.pk)
     case_recorded.send(sender=Case, case=case, event=event)
     transaction.on_commit(lambda: _send_case_changed(case, event))
 
@@ -617,10 +620,12 @@ def _write_case(case, clock, event, actor, prepared, at, ahead=None):
         case.number = numbers.next_in_transaction(at)
         event = _creation_event(case, actor, at, prepared)
     case_row, clock_row, event_row = ahead or [rows.Prepared(row) for row in (case, clock, event)]
-    rows.insert_family(case_row, [(clock_row, "case"), (event_row, "case")])
+    # The figures mark (changes.mark) goes in with the family: on PostgreSQL one statement.
+    mark_row = rows.Prepared(rows.build(ChangedCase, case_id=0))
+    rows.insert_family(case_row, [(clock_row, "case"), (event_row, "case"), (mark_row, "case_id")])
     for photo in prepared:
         photo_store.save_photo(photo, case=case, kind=AttachmentKind.REPORT, user=actor, event=event)
-    _announce(case, event)
+    _announce(case, event, marked=True)
     return case
 
 

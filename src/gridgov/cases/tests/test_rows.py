@@ -165,3 +165,16 @@ def test_an_update_of_a_missing_row_fails_as_save_does(django_user_model):
     Case.objects.filter(pk=case.pk).delete()
     with pytest.raises(DatabaseError, match="did not affect any rows"):
         rows.update(case, ["status", "updated_at"])
+
+
+def test_a_family_child_may_point_at_the_parent_through_a_plain_id_column(django_user_model):
+    """A child column without a foreign key (ChangedCase.case_id) takes the parent's id too."""
+    from gridgov.cases.models import ChangedCase
+
+    actor = django_user_model.objects.create_user("rows-family-plain", password=None)
+    case = rows.build(Case, number="2026100800007", channel="hotline", status="reported", priority=2,
+                      description="标记", reported_by=actor, created_at=AWARE, version=1)
+    mark = rows.build(ChangedCase, case_id=0)
+    rows.insert_family(rows.Prepared(case), [(rows.Prepared(mark), "case_id")])
+    assert mark.pk and mark.case_id == case.pk
+    assert ChangedCase.objects.get(pk=mark.pk).case_id == case.pk

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from gridgov.cases import services
-from gridgov.cases.models import Case, CaseAttachment, CaseClock, CaseEvent, CaseNumberSequence, Status
+from gridgov.cases.models import Case, CaseAttachment, CaseClock, CaseEvent, CaseNumberSequence, ChangedCase, Status
 from gridgov.core.errors import Forbidden, ValidationFailed
 from gridgov.core.testing import run_in_parallel
 from gridgov.geo.coords import wgs84_to_gcj02
@@ -50,8 +50,8 @@ def test_create_locates_classifies_and_starts_the_clock(staff, categories, regio
 
 
 def test_create_writes_case_clock_and_event_in_one_statement_on_postgresql(staff, categories):
-    """PostgreSQL: the case, its clock and its first event go in as one WITH statement (one
-    round trip); SQLite: three plain INSERTs. Both then add the figures mark and the live row."""
+    """PostgreSQL: the case, its clock, its first event and the figures mark go in as one
+    WITH statement (one round trip); SQLite: four plain INSERTs. Both then add the live row."""
     from django.test.utils import CaptureQueriesContext
 
     create(staff.clerk, category=categories.garbage)  # caches and the number counter warm
@@ -62,15 +62,16 @@ def test_create_writes_case_clock_and_event_in_one_statement_on_postgresql(staff
         if query["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
         and "casenumbersequence" not in query["sql"]  # the number, here inside the test's transaction
     ]
-    tables = ("cases_case", "cases_caseclock", "cases_caseevent")
+    tables = ("cases_case", "cases_caseclock", "cases_caseevent", "cases_changedcase")
     if connection.vendor == "postgresql":
         family = [sql for sql in writes if sql.startswith("WITH")]
         assert len(family) == 1 and all(f'"{table}"' in family[0] for table in tables)
-        assert len(writes) == 3  # + mark, + live event with its NOTIFY
+        assert len(writes) == 2  # + the live event with its NOTIFY
     else:
-        assert [next(table for table in tables if f'"{table}" ' in sql) for sql in writes[:3]] == list(tables)
+        assert [next(table for table in tables if f'"{table}" ' in sql) for sql in writes[:4]] == list(tables)
         assert len(writes) == 5
     assert CaseClock.objects.filter(case=case).count() == 1 and case.events.count() == 1
+    assert list(ChangedCase.objects.filter(case_id=case.pk).values_list("case_id", flat=True)) == [case.pk]
 
 
 def test_create_accepts_gcj02_coordinates(staff, categories, region_tree):
