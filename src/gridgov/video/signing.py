@@ -5,7 +5,8 @@ A request carries three headers:
     X-Gridgov-Timestamp:  Unix seconds when it was signed
     X-Gridgov-Signature:  "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + raw body))
 Signatures outside the replay window (default ±300 s) are refused; within it a replayed
-request is harmless because alarms are upserted by their event id.
+webhook push is recognised by the inbox (same source and body: the same row, answered with
+its id; video.inbox) and its alarm is upserted by its event id anyway.
 """
 
 import hashlib
