@@ -4,8 +4,8 @@ import pytest
 from django.db import transaction
 
 from gridgov.cases import changes, services
-from gridgov.core.testing import retry_while_locked
 from gridgov.cases.models import ChangedCase, Status
+from gridgov.core.testing import retry_while_locked
 from gridgov.metrics.models import CaseFact
 from gridgov.screen.daycounts import CaseContribution
 from gridgov.screen.models import LiveEvent
