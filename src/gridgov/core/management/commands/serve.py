@@ -5,8 +5,9 @@ One supervisor process starts the children and stops them all together:
   whitenoise, so `gridgov collectstatic` must have run);
 - uvicorn on a second port for gridgov.asgi, reserved for long-lived SSE streams, which
   would each pin a sync worker;
-- `gridgov worker`: background tasks (imports, hotline replies, retraining) and the SLA
-  sweep (warnings, escalation) — without it those would wait forever;
+- `gridgov worker`: background tasks (imports, hotline replies, retraining), the SLA
+  sweep (warnings, escalation) and the drain of the alarm webhook's inbox (decision
+  0014) — without it those would wait forever;
 - `gridgov ingest` (camera and sensor alarms over MQTT) when MQTT_URL is set.
 """
 
