@@ -35,6 +35,8 @@ PostgreSQL database is used.
     .venv/bin/python bench/ingest.py [--messages 50000] [--worst 4000] [--modes concurrent,backlog]
         [--protocols 3.1.1,5]
     .venv/bin/python bench/ingest.py --in-process [--profile] [--batch-size N] --messages 20000
+BENCH_PYSPY="/path/to/py-spy [--idle]" records the draining worker of each backlog run
+(raw stacks, next to the bench's temporary database).
 """
 
 import argparse
