@@ -187,7 +187,7 @@ class IngestClient(mqtt.Client):
         if self._unread:
             data = self._unread + data
         self._unread = b""
-        pos, end, rc = 0, len(data), mqtt.MQTT_ERR_SUCCESS
+        sock, pos, end, rc = self._sock, 0, len(data), mqtt.MQTT_ERR_SUCCESS
         while end - pos >= 2:
             # Fixed header: the type byte, then the remaining length in 1-4 bytes of 7 bits.
             length, shift, at = 0, 0, pos + 1
@@ -204,8 +204,8 @@ class IngestClient(mqtt.Client):
                 break
             rc = self._handle_packet(data[pos], data[at : at + length])
             pos = at + length
-            if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is None:
-                return rc
+            if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is not sock:
+                return rc  # an error, or paho closed or replaced the connection: the rest is void
         self._unread = data[pos:]
         return rc
 
