@@ -11,7 +11,7 @@ Delivery guarantees (docs/alarms.md):
 - Batches: one thread drives paho's loop and collects up to BATCH_SIZE messages (what is
   waiting, plus what arrives within LINGER), records them in one transaction
   (alarms.ingest_many), opens their cases, and only THEN acknowledges every message of the
-  batch (paho 2 `manual_ack=True`).
+  batch (paho 2 `manual_ack=True`), all its PUBACKs in one write, in the order received.
   A worker killed at any point loses nothing; what was processed but not yet acked is
   delivered again, and the idempotent upsert (one alarm per source + origin + event id,
   cases keyed by the alarm) makes the repeat harmless.
