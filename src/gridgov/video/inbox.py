@@ -33,7 +33,7 @@ from django.utils import timezone
 from gridgov.cases import rows
 from gridgov.core.errors import ValidationFailed
 
-from .alarms import ingest_many, retry_pending_cases
+from .alarms import clear_rules_cache, ingest_many, retry_pending_cases
 from .models import InboxState, WebhookInbox
 from .parsers import parse_sensor_alarm, refuse_nul_characters
 
@@ -157,6 +157,9 @@ def drain_once(limit=BATCH_SIZE, *, now=None):
         raise
     except Exception:
         log.warning("a batch of %d webhook pushes failed; processing them one at a time", len(taken), exc_info=True)
+        # A rule deleted by another process within the cache's lifetime fails the alarm's
+        # foreign key at commit: the retry decides with the rules as they are now.
+        clear_rules_cache()
         return drain_one_by_one(db, [pk for pk, *_rest in taken], now)
     counts.batches += bool(taken)
     return len(taken)

@@ -39,7 +39,7 @@ from paho.mqtt.properties import Properties
 from gridgov.core.errors import ValidationFailed
 
 from . import settings as video_settings
-from .alarms import ingest_many, retry_pending_cases
+from .alarms import clear_rules_cache, ingest_many, retry_pending_cases
 from .cameras import record_heartbeats, sweep_silent_cameras
 from .parsers import moment, parse_frigate_event, parse_frigate_review, parse_sensor_alarm, refuse_nul_characters
 
@@ -329,6 +329,9 @@ class IngestWorker:
         except Exception:
             log.warning("a batch of %d messages failed; retrying one at a time", len(parsed), exc_info=True)
             close_old_connections()
+            # A rule deleted by another process within the cache's lifetime fails the alarm's
+            # foreign key at commit: the retry decides with the rules as they are now.
+            clear_rules_cache()
             return self.process_one_by_one(batch, parsed)
         self.processed += sum(item is not REFUSED for item in parsed)
         self.ack(batch)

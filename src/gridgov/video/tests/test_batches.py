@@ -165,3 +165,27 @@ def test_a_batch_opens_no_second_case_for_an_alarm_another_worker_already_finish
     assert {pk: alarm.status for pk, alarm in opened.items()} == {first.pk: AlarmStatus.CASE_OPENED, second.pk: AlarmStatus.CASE_OPENED}
     assert opened[first.pk].case_id == Alarm.objects.get(pk=first.pk).case_id
     assert AlarmEvent.objects.filter(action="case_opened").count() == 2
+
+
+def delete_behind_the_cache(rule):
+    """Delete a rule as another process would: no signal reaches this process's rule cache."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM video_alarmrule WHERE id = %s", [rule.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_deleted_by_another_process_costs_no_message(cameras, rule, media):
+    """The cached rule fails the alarm's foreign key at commit; the retry decides again with
+    the rules as they are now, so the alarm is stored (only logged), not refused."""
+    from gridgov.video.alarms import active_rules
+
+    deleted = rule(label="person")
+    assert active_rules() == [deleted]  # cached for RULES_TTL seconds
+    delete_behind_the_cache(deleted)
+    worker = worker_with_fake_client()
+    worker.process(batch("a", "b"))
+    assert (worker.processed, worker.rejected) == (2, 0)
+    assert sorted(Alarm.objects.values_list("external_id", "rule_id", "status")) == [
+        ("a", None, AlarmStatus.LOGGED), ("b", None, AlarmStatus.LOGGED),
+    ]
+    assert sorted(mid for mid, _t, _s in worker.client.acked) == [1, 2]

@@ -385,3 +385,22 @@ def test_the_worker_records_a_push_within_about_a_second(child_db, tmp_path):
         worker.terminate()
         worker.wait(timeout=DEADLINE)
         log.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_deleted_by_another_process_costs_no_push(region_tree, platform, rule, media):
+    """The drain's cached rule fails the alarm's foreign key at commit; the retry decides
+    again with the rules as they are now: the push is recorded, not refused."""
+    from django.db import connection
+
+    from gridgov.video.alarms import active_rules
+
+    deleted = rule(source="iot-platform", label="water_level")
+    assert active_rules() == [deleted]  # cached for RULES_TTL seconds
+    with connection.cursor() as cursor:  # as another process deletes it: no signal here
+        cursor.execute("DELETE FROM video_alarmrule WHERE id = %s", [deleted.pk])
+    post_json(alarm_body(), **SIGNED)
+    drain()
+    row = WebhookInbox.objects.get()
+    assert (row.state, row.error) == (InboxState.PROCESSED, "")
+    assert Alarm.objects.get().rule_id is None and Case.objects.count() == 0
