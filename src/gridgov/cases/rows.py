@@ -111,24 +111,36 @@ class _Plan:
         )
         # The driver's own placeholders: SQLite's is "?" (psycopg takes %s as it is).
         self.native_sql = native(self.sql, connection)
-        self.fields = [(field, field.attname, _needs_pre_save(field), _pass_through(field)) for field in fields]
+        self._steps = _steps(fields, connection)
+        self.fields = [step[:4] for step in self._steps]  # (field, attname, pre_save, unchanged types)
         self.positions = {attname: index for index, (_field, attname, *_rest) in enumerate(self.fields)}
-        self._steps = [
-            (field, attname, pre_save, unchanged_types,
-             _fast_converter(field, connection) or functools.partial(field.get_db_prep_save, connection=connection))
-            for field, attname, pre_save, unchanged_types in self.fields
-        ]
 
     def values(self, obj, connection):
-        values = []
-        data = obj.__dict__
-        for field, attname, pre_save, unchanged_types, convert in self._steps:
-            if pre_save:
-                value = field.pre_save(obj, True)
-            else:
-                value = data[attname] if attname in data else getattr(obj, attname)
-            values.append(value if type(value) in unchanged_types else convert(value))
-        return values
+        return _values(self._steps, obj, adding=True)
+
+
+def _steps(fields, connection):
+    """Per field, how to read and convert its value: (field, attname, whether pre_save()
+    must run, the types that pass unchanged, the converter)."""
+    return [
+        (field, field.attname, _needs_pre_save(field), _pass_through(field),
+         _fast_converter(field, connection) or functools.partial(field.get_db_prep_save, connection=connection))
+        for field in fields
+    ]
+
+
+def _values(steps, obj, *, adding):
+    """The values of `obj` for the database, as save() converts them (`adding`: an INSERT,
+    where auto_now_add fields take "now"; else an UPDATE, where only auto_now ones do)."""
+    values = []
+    data = obj.__dict__
+    for field, attname, pre_save, unchanged_types, convert in steps:
+        if pre_save:
+            value = field.pre_save(obj, adding)
+        else:
+            value = data[attname] if attname in data else getattr(obj, attname)
+        values.append(value if type(value) in unchanged_types else convert(value))
+    return values
 
 
 def _plan(model, connection):
@@ -314,22 +326,10 @@ class _UpdatePlan:
             quote(meta.db_table), ", ".join(f"{quote(field.column)} = %s" for field in fields), quote(meta.pk.column)
         )
         self.native_sql = native(self.sql, connection)
-        self._steps = [
-            (field, field.attname, _needs_pre_save(field), _pass_through(field),
-             _fast_converter(field, connection) or functools.partial(field.get_db_prep_save, connection=connection))
-            for field in fields
-        ]
+        self._steps = _steps(fields, connection)
 
     def values(self, obj):
-        values = []
-        data = obj.__dict__
-        for field, attname, pre_save, unchanged_types, convert in self._steps:
-            if pre_save:
-                value = field.pre_save(obj, False)  # an update: auto_now fields take "now"
-            else:
-                value = data[attname] if attname in data else getattr(obj, attname)
-            values.append(value if type(value) in unchanged_types else convert(value))
-        return values
+        return _values(self._steps, obj, adding=False)
 
 
 _update_plans = {}
