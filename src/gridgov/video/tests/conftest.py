@@ -8,6 +8,8 @@ from PIL import Image
 from gridgov.catalog.models import Category, Priority, TimeUnit
 from gridgov.video.models import AlarmRule, Camera, CameraStatus, RuleAction
 
+from .children import ChildDatabase
+
 
 @pytest.fixture(autouse=True)
 def _fresh_video_caches():
@@ -66,3 +68,11 @@ def rule(intrusion):
         return AlarmRule.objects.create(**fields)
 
     return factory
+
+
+@pytest.fixture
+def child_db(tmp_path):
+    """A database of its own for `gridgov` child processes (tests/children.py)."""
+    database = ChildDatabase(tmp_path)
+    yield database
+    database.drop()

@@ -8,81 +8,18 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 import uuid
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from gridgov.video.ingest import broker_address
 
+from .children import DEADLINE, GRIDGOV, child_env, run_child, wait_until
+
 pytestmark = pytest.mark.broker
-GRIDGOV = [sys.executable, "-m", "gridgov.cli"]
-DEADLINE = 180  # seconds; a deadline for a stuck worker, not a speed requirement
-
-
-class ChildDatabase:
-    """A database for child processes: SQLite file or a fresh PostgreSQL database."""
-
-    def __init__(self, tmp_path):
-        base = os.environ.get("DATABASE_URL", "")
-        if base.startswith("postgres"):
-            import psycopg
-
-            parsed = urlparse(base)
-            self.name = f"{parsed.path.lstrip('/') or 'gridgov'}_ingest_{uuid.uuid4().hex[:6]}"
-            self.admin_url = parsed._replace(path="/postgres").geturl()
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.url = parsed._replace(path=f"/{self.name}").geturl()
-            self.connect = lambda: psycopg.connect(self.url, autocommit=True)
-        else:
-            self.name = None
-            path = tmp_path / "ingest.sqlite3"
-            self.url = f"sqlite:///{path}"
-            self.connect = lambda: sqlite3.connect(path, timeout=30)
-
-    def scalar(self, sql):
-        conn = self.connect()
-        try:
-            return conn.execute(sql).fetchone()[0]
-        finally:
-            conn.close()
-
-    def drop(self):
-        if self.name:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def child_db(tmp_path):
-    database = ChildDatabase(tmp_path)
-    yield database
-    database.drop()
-
-
-def child_env(database, tmp_path):
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database.url,
-        "GRIDGOV_VAR": str(tmp_path / "var"),
-        "GRIDGOV_ALARM_FLOOD_LIMIT": "1000000",
-        "DJANGO_SETTINGS_MODULE": "gridgov.settings",
-    })
-    return env
-
-
-def run_child(args, env):
-    result = subprocess.run(GRIDGOV + args, env=env, capture_output=True, text=True, timeout=DEADLINE)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 SETUP = """
@@ -133,15 +70,6 @@ def frigate(kind, n, camera, at):
             "start_time": at + n, "end_time": at + n + 5 if kind == "end" else None, "current_zones": [], "entered_zones": [],
             "has_snapshot": False}
     return {"type": kind, "before": body, "after": body}
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def test_killed_worker_loses_nothing_and_duplicates_nothing(child_db, tmp_path):

@@ -9,14 +9,9 @@ child processes on a database of their own, one of them killed mid-batch.
 import datetime as dt
 import json
 import logging
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
-import uuid
-from urllib.parse import urlparse
 
 import pytest
 from django.test import Client
@@ -28,6 +23,7 @@ from gridgov.screen.overview import build_overview
 from gridgov.video import inbox
 from gridgov.video.models import Alarm, AlarmEvent, AlarmSource, AlarmStatus, InboxState, WebhookInbox
 
+from .children import DEADLINE, GRIDGOV, child_env, run_child, wait_until
 from .pushes import drain, post_json, post_raw
 
 SECRET = "inbox-secret"
@@ -246,63 +242,6 @@ def test_administrators_see_refused_pushes_with_their_error_read_only(region_tre
 
 
 # -- the drain as a process of its own ------------------------------------------------------------
-GRIDGOV = [sys.executable, "-m", "gridgov.cli"]
-DEADLINE = 180  # seconds: a bound for a stuck child, not a speed requirement
-
-
-class ChildDatabase:
-    """A database the child processes can open: a SQLite file, or a fresh PostgreSQL
-    database beside the test database."""
-
-    def __init__(self, tmp_path):
-        base = os.environ.get("DATABASE_URL", "")
-        if base.startswith("postgres"):
-            import psycopg
-
-            parsed = urlparse(base)
-            self.name = f"{parsed.path.lstrip('/') or 'gridgov'}_inbox_{uuid.uuid4().hex[:6]}"
-            self.admin_url = parsed._replace(path="/postgres").geturl()
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.url = parsed._replace(path=f"/{self.name}").geturl()
-            self.connect = lambda: psycopg.connect(self.url, autocommit=True)
-        else:
-            self.name = None
-            path = tmp_path / "inbox.sqlite3"
-            self.url = f"sqlite:///{path}"
-            self.connect = lambda: sqlite3.connect(path, timeout=30)
-
-    def scalar(self, sql):
-        conn = self.connect()
-        try:
-            return conn.execute(sql).fetchone()[0]
-        finally:
-            conn.close()
-
-    def drop(self):
-        if self.name:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def child_db(tmp_path):
-    database = ChildDatabase(tmp_path)
-    yield database
-    database.drop()
-
-
-def child_env(database, tmp_path):
-    return {**os.environ, "DATABASE_URL": database.url, "GRIDGOV_VAR": str(tmp_path / "var"),
-            "GRIDGOV_ALARM_FLOOD_LIMIT": "1000000", "DJANGO_SETTINGS_MODULE": "gridgov.settings", "PYTHONUNBUFFERED": "1"}
-
-
-def run_child(args, env):
-    result = subprocess.run(GRIDGOV + args, env=env, capture_output=True, text=True, timeout=DEADLINE)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 # Half the pushes open a case (a rule on smoke), half are only logged: a batch holds cases.
@@ -321,15 +260,6 @@ for n in range({count}):
                         "at": "2026-11-27T23:10:00+08:00"}}).encode()
     accept("iot-platform", body, json.loads(body))
 """
-
-
-def wait_until(condition, what):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def test_a_drain_killed_mid_batch_loses_nothing_and_duplicates_nothing(child_db, tmp_path):
