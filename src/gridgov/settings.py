@@ -125,7 +125,10 @@ SQLITE_OPTIONS = {
     # wal_autocheckpoint: the worker checkpoints every second (gridgov.core.sqlite.checkpoint).
     # temp_store=MEMORY: SQLite's statement journals stay in memory; on disk, about every
     # other case create made, opened and unlinked a temporary file (five system calls).
-    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+    # page_size=2048 (a new database only; it must come before WAL): a commit writes every
+    # page it touched to the log, ~22 per case create; half-size pages made creates 6%
+    # cheaper in CPU and 9% in wall time, with the case list as fast (decision 0004).
+    "init_command": "PRAGMA page_size=2048;PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
     "PRAGMA wal_autocheckpoint=10000;PRAGMA temp_store=MEMORY;",
     "transaction_mode": "IMMEDIATE",
     "timeout": 30,
