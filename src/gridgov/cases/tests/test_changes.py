@@ -39,6 +39,18 @@ def test_a_refresh_takes_at_most_its_limit_and_each_case_once(flow):
     assert set(CaseFact.objects.values_list("case_id", flat=True)) == {case.pk for case in cases}
 
 
+def test_on_sqlite_a_refresh_batch_is_small_because_it_holds_the_one_write_lock(flow):
+    """Every create and transition on SQLite waits while a refresh transaction runs."""
+    from django.db import connection
+
+    flow.new()
+    changes.mark_many(range(10**6, 10**6 + 600))  # marks of cases long deleted: cheap to refresh
+    expected = changes.SQLITE_LIMIT if connection.vendor == "sqlite" else 601
+    assert changes.refresh_pending() == expected
+    assert changes.pending_count() == 601 - expected
+    assert changes.refresh_all() == 601 - expected
+
+
 def test_a_mark_of_a_deleted_case_is_consumed_without_error(flow):
     case = flow.new()
     changes.mark_many([case.pk + 1000])
