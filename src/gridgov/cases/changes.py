@@ -86,7 +86,7 @@ def refresh_pending(limit=None):
 
 
 def refresh_all(limit=None):
-    """Drain every mark (tests, the demo seed, `gridgov refresh-figures`)."""
+    """Drain every mark (tests, the demo seed, the benchmarks)."""
     total = 0
     while handled := refresh_pending(limit):
         total += handled
