@@ -11,8 +11,14 @@ class ScreenConfig(AppConfig):
         from gridgov.cases.models import Case
         from gridgov.cases.signals import case_recorded, cases_recorded
 
+        from gridgov.web.navigation import NavItem, register
+
         from . import daycounts
+        from .access import LEADER_ROLES
         from .signals import on_case_recorded, on_cases_recorded
+
+        # In the menu of exactly the roles the page lets in (a wall display uses a kiosk link).
+        register(NavItem("screen:screen", _("Big screen"), frozenset(LEADER_ROLES), icon="chart", order=51))
 
         # The live feed row is written in the transition's own transaction (one INSERT);
         # the daily counts are refreshed in batches by the worker.
