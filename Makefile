@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 # Cases in the demo history; every one is replayed through the real services (see README).
 DEMO_CASES ?= 20000
+# Where `make demo` and `make serve` listen: pages and API, and the live event stream.
+BIND ?= 127.0.0.1:8000
+ASGI_BIND ?= 127.0.0.1:8001
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test setup python-deps assets browser migrate seed serve bench bench-tools messages clean
@@ -15,7 +18,7 @@ demo: setup
 	$(BIN)/gridgov migrate --noinput
 	$(BIN)/gridgov collectstatic --noinput -v 0
 	$(BIN)/gridgov seed --demo --cases $(DEMO_CASES)
-	$(BIN)/gridgov serve
+	$(BIN)/gridgov serve --bind $(BIND) --asgi-bind $(ASGI_BIND)
 
 test: setup browser
 	$(BIN)/gridgov collectstatic --noinput -v 0
@@ -48,7 +51,7 @@ seed: migrate
 	$(BIN)/gridgov seed --demo --cases $(DEMO_CASES)
 
 serve:
-	$(BIN)/gridgov serve
+	$(BIN)/gridgov serve --bind $(BIND) --asgi-bind $(ASGI_BIND)
 
 bench: setup bench-tools
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
