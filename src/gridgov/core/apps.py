@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from .thirdparty import name_third_party_apps
+
         post_migrate.connect(analyze_sqlite, dispatch_uid="gridgov_core_analyze_sqlite")
+        name_third_party_apps()
 
 
 def analyze_sqlite(sender, using="default", plan=None, **kwargs):
