@@ -1,13 +1,14 @@
-"""The product's URLs plus two bare views that are the benchmarks' baselines.
+"""The product's URLs plus the bare views that are the benchmarks' baselines.
 
-They live here, outside the product: a plain Django view answering JSON, and one that does
-a single INSERT (into a table the benchmark creates), both behind the same middleware, on
-the same server and database as the API they are compared with.
+They live here, outside the product: a plain Django view answering JSON, one that does a
+single INSERT with a raw cursor (into a table the benchmark creates), and one that does the
+same INSERT the way a Django view usually does, `Model.objects.create()`; all behind the
+same middleware, on the same server and database as the API they are compared with.
 """
 
 import json
 
-from django.db import connection
+from django.db import connection, models
 from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -38,6 +39,26 @@ def bare_insert(request):
     return JsonResponse({"status": "created"}, status=201)
 
 
+class BareRow(models.Model):
+    """The bare table as a model (the benchmark creates the table; migrations don't know it)."""
+
+    description = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "core"
+        db_table = BARE_TABLE
+        managed = False
+
+
+@csrf_exempt
+def orm_insert(request):
+    """The same INSERT through the ORM: what "a bare Django view doing one INSERT" usually is."""
+    body = json.loads(request.body)
+    BareRow.objects.create(description=body.get("description", ""))
+    return JsonResponse({"status": "created"}, status=201)
+
+
 def create_bare_table():
     sql = CREATE_BARE_TABLE.format(autoincrement="AUTOINCREMENT" if connection.vendor == "sqlite" else "")
     if connection.vendor == "postgresql":
@@ -63,5 +84,6 @@ _drop_case_receivers()
 urlpatterns = [
     path("bench/bare-json", bare_json),
     path("bench/bare-insert", bare_insert),
+    path("bench/orm-insert", orm_insert),
     *product_urlpatterns,
 ]
