@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
 from gridgov.org.roles import Role
@@ -163,6 +164,13 @@ class ManualItem(models.Model):
 class SheetEvent(models.Model):
     """Audit trail of a sheet: generated, regenerated, manual item, locked."""
 
+    # The sheet page shows the action in words (the stored code is English).
+    ACTION_LABELS = {
+        "generate": pgettext_lazy("sheet event", "Generated"),
+        "manual_item": pgettext_lazy("sheet event", "Manual item"),
+        "lock": pgettext_lazy("sheet event", "Locked"),
+    }
+
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="events", verbose_name=_("score sheet"))
     action = models.CharField(_("action"), max_length=20)
     actor = models.ForeignKey(
@@ -175,6 +183,10 @@ class SheetEvent(models.Model):
         verbose_name = _("sheet event")
         verbose_name_plural = _("sheet events")
         ordering = ["at", "id"]
+
+    @property
+    def action_label(self):
+        return self.ACTION_LABELS.get(self.action, self.action)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

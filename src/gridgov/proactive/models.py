@@ -7,6 +7,7 @@ projects change only through gridgov.proactive.services, each change with a Proj
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
 
@@ -73,6 +74,12 @@ class Project(models.Model):
 class ProjectEvent(models.Model):
     """Audit trail of a project: created, status changes."""
 
+    # The project page shows the action in words (the stored code is English).
+    ACTION_LABELS = {
+        "create": pgettext_lazy("project event", "Created"),
+        "status": pgettext_lazy("project event", "Status changed"),
+    }
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events", verbose_name=_("project"))
     action = models.CharField(_("action"), max_length=20)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
@@ -84,6 +91,10 @@ class ProjectEvent(models.Model):
         verbose_name = _("project event")
         verbose_name_plural = _("project events")
         ordering = ["at", "id"]
+
+    @property
+    def action_label(self):
+        return self.ACTION_LABELS.get(self.action, self.action)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

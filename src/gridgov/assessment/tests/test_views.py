@@ -137,3 +137,17 @@ def test_correct_minutes_and_attendance_afterwards(people, region_tree, client_f
     }
     assert client_for(people.inspector).get(f"/assessment/meetings/{meeting.pk}/edit/").status_code == 403
     assert client_for(people.far_secretary).get(f"/assessment/meetings/{meeting.pk}/edit/").status_code == 404
+
+
+def test_sheet_history_names_the_actions_in_chinese(people, inspector_rules, client_for):
+    # The stored codes (generate, manual_item, lock) are not for people.
+    secretary = client_for(people.secretary)
+    secretary.post("/assessment/sheets/generate/", {"month": "2026-10"})
+    sheet = ScoreSheet.objects.get(user=people.inspector)
+    client_for(people.grid_lead).post(f"/assessment/sheets/{sheet.pk}/manual/", {"points": "1", "reason": "表扬", "idempotency_key": "h1"})
+    secretary.post(f"/assessment/sheets/{sheet.pk}/lock/")
+    page = secretary.get(f"/assessment/sheets/{sheet.pk}/").content.decode()
+    for code in (" · generate<", " · manual_item<", " · lock<"):
+        assert code not in page
+    for label in (" · 生成<", " · 手工加减分<", " · 锁定<"):
+        assert label in page

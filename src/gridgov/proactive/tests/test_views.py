@@ -95,3 +95,16 @@ def test_project_form_errors(crew, client_for):
     response = client_for(crew.leader).post("/proactive/projects/new/", {"title": "", "month": "x"})
     assert response.status_code == 400 and b"field__error" in response.content
     assert client_for(crew.inspector).get("/proactive/projects/new/").status_code == 403
+
+
+def test_project_history_names_the_actions_in_chinese(history, crew, kinds, department, client_for):
+    client = client_for(crew.leader)
+    client.post("/proactive/projects/new/", {
+        "title": "暴露垃圾整治", "month": "2026-10", "category": kinds.garbage.pk, "owner_department": department.pk,
+        "cells": cell(P1), "idempotency_key": "proj-h",
+    })
+    project = Project.objects.get()
+    client.post(f"/proactive/projects/{project.pk}/status/", {"status": "in_progress"})
+    detail = client.get(f"/proactive/projects/{project.pk}/").content.decode()
+    assert " · create" not in detail and " · status" not in detail
+    assert " · 创建" in detail and " · 状态变更" in detail
