@@ -35,7 +35,6 @@ NAV_ITEMS = [
     NavItem("cases:list", _("Cases"), icon="list", order=30),
     NavItem("web:map", _("Map"), icon="map", order=40),
     NavItem("web:pwa", _("Inspector app"), GRID_STAFF, icon="flag", order=45),
-    NavItem("web:dashboard", _("Statistics"), LEADERS, icon="chart", order=50),
     NavItem("web:notifications", _("Notifications"), icon="bell", order=90),
     NavItem("admin:index", _("System administration"), frozenset({Role.SYSADMIN}), icon="gear", order=99),
 ]
