@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from gridgov.core.management.commands.serve import default_workers, gunicorn_command, split_bind
+from gridgov.core.management.commands.serve import default_workers, gunicorn_command, served_environment, split_bind
 
 
 def free_port():
@@ -66,10 +66,13 @@ def test_serve_runs_both_servers_and_stops_both(tmp_path):
     wsgi_port, asgi_port = free_port(), free_port()
     # A throwaway SQLite file under tmp_path, whatever database the test run itself uses.
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.update(GRIDGOV_HOME=str(tmp_path), DEBUG="1")
+    env.update(GRIDGOV_HOME=str(tmp_path))
     env.pop("MQTT_URL", None)
-    # The background worker needs its tables, as after `make demo`'s migrate.
-    subprocess.run([sys.executable, "-m", "gridgov.cli", "migrate", "--noinput", "-v", "0"], env=env, cwd=tmp_path, check=True)
+    env.pop("DEBUG", None)  # as `make demo` runs it: development mode, DEBUG not set
+    # The background worker needs its tables and whitenoise the collected files, as after
+    # `make demo`'s migrate and collectstatic.
+    for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([sys.executable, "-m", "gridgov.cli", *command], env=env, cwd=tmp_path, check=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "gridgov.cli", "serve", "--workers", "1",
          "--bind", f"127.0.0.1:{wsgi_port}", "--asgi-bind", f"127.0.0.1:{asgi_port}"],
@@ -81,6 +84,10 @@ def test_serve_runs_both_servers_and_stops_both(tmp_path):
         # whitenoise serves static files from the WSGI server itself
         status, body = get(wsgi_port, "/static/vendor/htmx/htmx.min.js")
         assert status == 200 and len(body) > 1000
+        # Served without DEBUG: a missing page is the product's page, not Django's debug page
+        # listing the URL patterns.
+        status, body = get(wsgi_port, "/no-such-page/")
+        assert status == 404 and "URLconf" not in body.decode() and "页面" in body.decode()
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -91,6 +98,12 @@ def test_serve_runs_both_servers_and_stops_both(tmp_path):
     assert "background `gridgov worker`" in output
     assert "SLA sweep every" in output  # the worker itself started
     assert port_is_closed(wsgi_port) and port_is_closed(asgi_port)
+
+
+def test_served_site_runs_without_debug_unless_asked():
+    assert served_environment({})["DEBUG"] == "0"
+    assert served_environment({"DEBUG": "1"})["DEBUG"] == "1"
+    assert served_environment({})["DJANGO_SETTINGS_MODULE"] == "gridgov.settings"
 
 
 def test_serve_options():

@@ -98,6 +98,21 @@ def pages_environment(options, environ=os.environ):
     return {"GRIDGOV_EVENTS_URL": f":{split_bind(options['asgi_bind'])[1]}/events/"}
 
 
+def served_environment(environ=os.environ):
+    """The children's environment: DEBUG off unless set explicitly.
+
+    Development mode defaults to DEBUG on, which a served site must not inherit: debug pages
+    show settings and code to every visitor, /media/ is served without a login, and every
+    SQL statement is kept in memory. The tests run with DEBUG off too (Django's test runner
+    turns it off), so this is also the configuration that is tested.
+    """
+    return {
+        **environ,
+        "DJANGO_SETTINGS_MODULE": environ.get("DJANGO_SETTINGS_MODULE", "gridgov.settings"),
+        "DEBUG": environ.get("DEBUG", "0"),
+    }
+
+
 def _die_with_parent():
     """Linux: the child gets SIGTERM if the supervisor dies without cleaning up (e.g. SIGKILL)."""
     try:
@@ -175,8 +190,7 @@ class Command(BaseCommand):
             commands.append((uvicorn_command(options["asgi_bind"], options["access_log"]), {"CONN_MAX_AGE": "0"}))
         commands += background_commands(options)
         self._announce(options, workers)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "gridgov.settings")}
-        code = Supervisor(commands, env).run()
+        code = Supervisor(commands, served_environment()).run()
         if code:
             raise CommandError("a server process exited unexpectedly", returncode=code)
 
