@@ -36,7 +36,7 @@ class AssessmentRule(models.Model):
     target = models.FloatField(_("target"), help_text=_("The measured value that earns full points."))
     points = models.FloatField(_("points"), help_text=_("Points for reaching the target."))
     weight = models.FloatField(_("weight"), default=1.0, help_text=_("Multiplier of this rule's points."))
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = models.CharField(pgettext_lazy("assessment rule", "description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = RuleQuerySet.as_manager()

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from gridgov.cases.models import Rating
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
@@ -50,7 +50,7 @@ class Callback(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="callbacks", verbose_name=_("case"))
     # The closure this callback follows (a reopened and re-closed case gets another one).
     closed_at = models.DateTimeField(_("case closed at"))
-    due_at = models.DateTimeField(_("due at"), db_index=True)
+    due_at = models.DateTimeField(pgettext_lazy("callback", "due at"), db_index=True)
     result = models.CharField(_("result"), max_length=20, choices=CallbackResult.choices, blank=True, db_index=True)
     note = models.TextField(_("note"), blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True, db_index=True)

@@ -165,7 +165,7 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices, null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
 
-    created_at = models.DateTimeField(_("created at"), db_index=True)
+    created_at = models.DateTimeField(pgettext_lazy("case", "created at"), db_index=True)  # 登记时间
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)

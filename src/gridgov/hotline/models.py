@@ -7,6 +7,7 @@ The hotline's own deadlines (response and reply) sit on the order, on top of the
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
 
@@ -20,7 +21,7 @@ class OrderType(models.TextChoices):
 
 
 class Urgency(models.TextChoices):
-    NORMAL = "normal", _("Normal")  # 一般
+    NORMAL = "normal", pgettext_lazy("urgency", "Normal")  # 一般 (a priority's Normal is 普通)
     URGENT = "urgent", _("Urgent")  # 紧急
 
 
@@ -84,7 +85,7 @@ class ReplyKind(models.TextChoices):
 
 
 class ReplyStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("hotline reply", "Pending")  # 待发送 (a request's Pending is 待审批)
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
@@ -104,7 +105,7 @@ class HotlineReply(models.Model):
 
     order = models.ForeignKey(HotlineOrder, on_delete=models.PROTECT, related_name="replies", verbose_name=_("order"))
     kind = models.CharField(_("kind"), max_length=10, choices=ReplyKind.choices)
-    key = models.CharField(_("key"), max_length=100, unique=True)
+    key = models.CharField(pgettext_lazy("hotline reply", "key"), max_length=100, unique=True)
     payload = models.JSONField(_("payload"), default=dict)
     status = models.CharField(_("status"), max_length=8, choices=ReplyStatus.choices, default=ReplyStatus.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.core.xlsx import excel_time, xlsx_response
@@ -121,8 +121,8 @@ ORDER_HEADERS = [
     gettext_noop("Case status"), gettext_noop("Replied"),
 ]
 REPLY_HEADERS = [
-    gettext_noop("Order number"), gettext_noop("Case"), gettext_noop("Kind"), gettext_noop("Result"),
-    gettext_noop("Handling note"), gettext_noop("Department"), gettext_noop("Closed at"), gettext_noop("Status"),
+    gettext_noop("Order number"), gettext_noop("Case"), gettext_noop("Kind"), pgettext_lazy("hotline reply", "Result"),
+    gettext_noop("Handling note"), pgettext_lazy("hotline reply", "Department"), gettext_noop("Closed at"), gettext_noop("Status"),
     gettext_noop("Attempts"), gettext_noop("Last error"), gettext_noop("Sent"),
 ]
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from gridgov.cases.models import Case
@@ -32,15 +32,15 @@ RATE_LABELS = {
     "extension_rate": gettext_lazy("Extension rate"),  # 延期率
 }
 PART_LABELS = {
-    "cases": gettext_lazy("Cases"),
-    "dispatched": gettext_lazy("Dispatched"),
+    "cases": pgettext_lazy("case count", "Cases"),
+    "dispatched": pgettext_lazy("case count", "Dispatched"),
     "responded": gettext_lazy("Responded in time"),
     "resolved": gettext_lazy("Resolved"),
-    "rated": gettext_lazy("Rated"),
+    "rated": pgettext_lazy("case count", "Rated"),
     "satisfied": gettext_lazy("Satisfied"),
     "basically_satisfied": gettext_lazy("Basically satisfied"),
     "unsatisfied": gettext_lazy("Unsatisfied"),
-    "closed": gettext_lazy("Closed"),
+    "closed": pgettext_lazy("case count", "Closed"),
     "closed_on_time": gettext_lazy("Closed on time"),
     "reworked": gettext_lazy("Reworked"),
     "extended": gettext_lazy("Extended"),

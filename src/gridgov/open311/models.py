@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_key():
@@ -15,7 +16,7 @@ class ApiKey(models.Model):
     """A client application's key for POST requests; it acts as its service account."""
 
     name = models.CharField(_("name"), max_length=100)
-    key = models.CharField(_("key"), max_length=64, unique=True, default=new_key)
+    key = models.CharField(pgettext_lazy("API key", "key"), max_length=64, unique=True, default=new_key)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="open311_keys", verbose_name=_("service account"),
         help_text=_("Cases are reported as this account (needs a role that may report cases, and a scope)."),

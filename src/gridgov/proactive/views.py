@@ -17,6 +17,7 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.core.xlsx import xlsx_response
@@ -82,7 +83,7 @@ def hot_topics(request):
             "boundariesUrl": reverse("web:map_boundaries"),
             "cells": {"type": "FeatureCollection", "features": list(features.values())},
             "trend": report.trend,
-            "labels": {"total": _("All cases"), "cases": _("cases"), "new": _("new hot spot")},
+            "labels": {"total": _("All cases"), "cases": pgettext("unit", "cases"), "new": _("new hot spot")},
         },
         "can_open_case": allowed(request.user, "case.create"),
         "can_plan": allowed(request.user, "proactive_project.create"),

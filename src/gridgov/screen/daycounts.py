@@ -33,6 +33,7 @@ from django.db import models, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 logger = logging.getLogger(__name__)
 COMMUNITY_CODE_LENGTH = 12
@@ -59,7 +60,7 @@ class DayCount(models.Model):
     day = models.DateField(_("day"))
     community = models.CharField(_("community code"), max_length=COMMUNITY_CODE_LENGTH, blank=True)
     value = models.CharField(_("value"), max_length=20, blank=True)
-    cases = models.IntegerField(_("cases"), default=0)
+    cases = models.IntegerField(pgettext_lazy("case count", "cases"), default=0)
     accepted = models.IntegerField(_("accepted"), default=0)
     dispatched = models.IntegerField(_("dispatched"), default=0)
     handled = models.IntegerField(_("handled"), default=0)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
 
@@ -49,7 +50,7 @@ class Whistle(models.Model):
     reason = models.TextField(_("reason"))
     check_in_minutes = models.PositiveIntegerField(_("check-in limit (minutes)"))
     # Set when the case is closed or rejected: the summoned departments are released then.
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(pgettext_lazy("whistle", "closed at"), null=True, blank=True, db_index=True)
 
     objects = WhistleQuerySet.as_manager()
 
@@ -155,7 +156,7 @@ class OrderKind(models.TextChoices):
 
 class OrderStatus(models.TextChoices):
     OPEN = "open", _("Awaiting reply")
-    REPLIED = "replied", _("Replied")
+    REPLIED = "replied", pgettext_lazy("supervision order", "Replied")  # 已回复 (a hotline order's Replied is 已反馈)
 
 
 class OrderQuerySet(RestrictedQuerySet):
@@ -178,12 +179,12 @@ class Order(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"), db_index=True)
     note = models.TextField(_("instruction"))
-    reply_due_at = models.DateTimeField(_("reply due at"), db_index=True)
+    reply_due_at = models.DateTimeField(pgettext_lazy("supervision order", "reply due at"), db_index=True)
     reply = models.TextField(_("reply"), blank=True)
     replied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("replied by")
     )
-    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_at = models.DateTimeField(pgettext_lazy("supervision order", "replied at"), null=True, blank=True)
     # A client's retry of the same order (API) returns the first one instead of a second.
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
     # Set once by the sweep when the reply deadline passed unanswered (and notified).
@@ -192,7 +193,7 @@ class Order(models.Model):
     objects = OrderQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("order")
+        verbose_name = pgettext_lazy("supervision order", "order")
         verbose_name_plural = _("orders")
         ordering = ["-issued_at", "-id"]
 

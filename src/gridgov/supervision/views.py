@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.core.errors import DomainError
@@ -69,7 +69,7 @@ def _without_page(request):
 
 EXPORT_HEADERS = [
     gettext_noop("Case"), gettext_noop("Kind"), gettext_noop("Department"), gettext_noop("Issued by"), gettext_noop("Issued at"),
-    gettext_noop("Instruction"), gettext_noop("Reply due"), gettext_noop("Status"), gettext_noop("Reply"), gettext_noop("Replied at"),
+    gettext_noop("Instruction"), pgettext_lazy("supervision order", "Reply due"), gettext_noop("Status"), gettext_noop("Reply"), gettext_noop("Replied at"),
 ]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.catalog.models import Priority
 from gridgov.org.permissions import RestrictedQuerySet, region_subtree_q
@@ -98,9 +99,9 @@ class AlarmRule(models.Model):
     rule in `order` that matches decides; blank fields match anything."""
 
     name = models.CharField(_("name"), max_length=100)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(pgettext_lazy("sort order", "order"), default=100)
     source = models.CharField(_("source"), max_length=40, blank=True, help_text=_("frigate, frigate_review, sensor or a webhook source code; blank: any"))
-    label = models.CharField(_("label"), max_length=40, blank=True, help_text=_("person, car, smoke, water_level ...; blank: any"))
+    label = models.CharField(pgettext_lazy("detection", "label"), max_length=40, blank=True, help_text=_("person, car, smoke, water_level ...; blank: any"))
     zone = models.CharField(_("zone"), max_length=60, blank=True)
     window_start = models.TimeField(_("from"), null=True, blank=True)
     window_end = models.TimeField(_("until"), null=True, blank=True, help_text=_("A window may wrap midnight, e.g. 22:00-06:00."))
@@ -108,7 +109,7 @@ class AlarmRule(models.Model):
         "catalog.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("category")
     )
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
-    action = models.CharField(_("action"), max_length=10, choices=RuleAction.choices, default=RuleAction.OPEN_CASE)
+    action = models.CharField(pgettext_lazy("alarm rule", "action"), max_length=10, choices=RuleAction.choices, default=RuleAction.OPEN_CASE)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -159,12 +160,12 @@ class Alarm(models.Model):
     origin = models.CharField(_("camera or device"), max_length=60)
     external_id = models.CharField(_("event id"), max_length=100)
     camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True, related_name="alarms", verbose_name=_("camera"))
-    label = models.CharField(_("label"), max_length=40, blank=True)
+    label = models.CharField(pgettext_lazy("detection", "label"), max_length=40, blank=True)
     labels = models.JSONField(_("labels"), default=list, blank=True)
     sub_label = models.CharField(_("sub label"), max_length=60, blank=True)
     zones = models.JSONField(_("zones"), default=list, blank=True)
     severity = models.CharField(_("severity"), max_length=20, blank=True)
-    score = models.FloatField(_("score"), null=True, blank=True)
+    score = models.FloatField(pgettext_lazy("detection", "score"), null=True, blank=True)
     value = models.FloatField(_("value"), null=True, blank=True)
     threshold = models.FloatField(_("threshold"), null=True, blank=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)
@@ -178,7 +179,7 @@ class Alarm(models.Model):
     rule = models.ForeignKey(AlarmRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("rule"))
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case"))
     payload = models.JSONField(_("last payload"), default=dict, blank=True)
-    received_at = models.DateTimeField(_("received at"))
+    received_at = models.DateTimeField(pgettext_lazy("alarm", "received at"))
     updated_at = models.DateTimeField(_("updated at"))
 
     objects = AlarmQuerySet.as_manager()
@@ -266,7 +267,7 @@ class WebhookInbox(models.Model):
     key = models.CharField(_("message key"), max_length=64)
     source = models.CharField(_("source"), max_length=40)
     body = models.TextField(_("body"))
-    received_at = models.DateTimeField(_("received at"))
+    received_at = models.DateTimeField(pgettext_lazy("alarm", "received at"))
     state = models.CharField(_("state"), max_length=10, choices=InboxState.choices, default=InboxState.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     # No index: only the drain writes it, and every index entry costs the push.

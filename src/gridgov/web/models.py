@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SavedFilter(models.Model):
@@ -82,7 +83,7 @@ class PatrolTrack(models.Model):
     region_code = models.CharField(_("region code"), max_length=15, db_index=True)
     started_at = models.DateTimeField(_("started at"), db_index=True)
     ended_at = models.DateTimeField(_("ended at"))
-    points = models.JSONField(_("points"), default=list)
+    points = models.JSONField(pgettext_lazy("patrol track", "points"), default=list)
     point_count = models.PositiveIntegerField(_("number of points"), default=0)
     distance_m = models.FloatField(_("distance (m)"), default=0)
     finished = models.BooleanField(_("finished"), default=False)
