@@ -148,12 +148,29 @@ def alarm_list(request):
     return render(request, "video/alarm_list.html", {
         "filterset": filterset,
         "page": page,
+        "points": alarm_points(queryset),
+        "map_config": {"tileUrl": settings.GRIDGOV_MAP_TILE_URL},
         "sort": sort,
         "query": query_without(request, "sort", "page"),
         "export_query": query_without(request, "page"),
         "may_dismiss": allowed(request.user, "alarm.dismiss"),
         "dismissed": AlarmStatus.DISMISSED,
     })
+
+
+def alarm_points(queryset):
+    """The map's points of the filtered alarms (the first MAP_POINTS in the list's order):
+    [time, label, lon, lat, not dismissed], at the alarm's own position or else its camera's."""
+    points = []
+    rows = queryset.values_list("started_at", "label", "lon", "lat", "camera__lon", "camera__lat", "status")
+    for started_at, label, lon, lat, camera_lon, camera_lat, status in rows[:MAP_POINTS]:
+        if lon is None or lat is None:
+            lon, lat = camera_lon, camera_lat
+        if lon is None or lat is None:
+            continue
+        moment = timezone.localtime(started_at).strftime("%Y-%m-%d %H:%M")
+        points.append([moment, label, round(lon, 6), round(lat, 6), status != AlarmStatus.DISMISSED])
+    return points
 
 
 ALARM_EXPORT_HEADERS = [

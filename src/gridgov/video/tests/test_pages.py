@@ -115,3 +115,20 @@ def test_alarm_export_and_sort_keep_the_filter(client, signed_in, cameras, regio
     assert rows[0][0] == "时间" and [(row[2], row[4]) for row in rows[1:]] == [("象霞社区东门", "person")]
     page = client.get("/video/alarms/", {"label": "person", "sort": "-status"}).content.decode()
     assert "?label=person&sort=status" in page
+
+
+def test_alarm_map_shows_the_filtered_alarms_in_scope(client, signed_in, cameras, region_tree):
+    """The alarm list has a map: each alarm at its own position, else its camera's; scope and filter as the list."""
+    import json
+    import re
+
+    ingest(parse_frigate_event(frigate_event(event_id="a", label="person")))
+    ingest(parse_frigate_event(frigate_event(event_id="b", label="car", camera="back_yard")))
+    signed_in([Role.INTAKE_CLERK], scope=region_tree["community1"])
+    page = client.get("/video/alarms/").content.decode()
+    assert 'id="alarm-map"' in page and 'aria-label="告警地图"' in page
+    points = json.loads(re.search(r'<script id="alarm-points" type="application/json">(.*?)</script>', page).group(1))
+    assert [(p[1], p[2], p[3], p[4]) for p in points] == [("person", 117.005, 36.69, True)]  # the yard is another community
+    page = client.get("/video/alarms/", {"label": "nobody"}).content.decode()
+    assert 'id="alarm-map"' not in page and "没有符合条件的告警" in page
+
