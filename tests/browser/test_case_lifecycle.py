@@ -160,8 +160,11 @@ def test_case_lifecycle_through_five_roles(new_page, world):
     expect(workbench_row(lead, "to_close", number)).to_be_visible()
     lead.goto(case_url)
     expect_status(lead, "待结案")
+    questions = []
+    lead.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     open_action(lead, "close").get_by_role("button", name="结案").click()
     expect_status(lead, "已结案")
+    assert questions == ["确定结案吗？"]  # closing asks first
 
     # 受理员: the caller's rating, recorded from the clerk's workbench.
     clerk.goto("/")

@@ -42,6 +42,9 @@ class CaseActionForm(forms.Form):
     title = ""
     submit_label = _("Submit")
     danger = False
+    # Asked in the browser before the form posts (web/app.js, data-confirm): actions that end
+    # or hand away a case.
+    confirm = ""
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, case, user, **kwargs):
@@ -118,6 +121,7 @@ class RejectForm(CaseActionForm):
     title = _("Do not accept")
     submit_label = _("Do not accept")
     danger = True
+    confirm = _("Do not accept this case? It ends as not accepted and leaves every queue.")
     reason = note_field(_("Reason"), required=True)
 
     def perform(self):
@@ -180,6 +184,7 @@ class ReturnForm(CaseActionForm):
     title = _("Return to the centre")
     submit_label = _("Return")
     danger = True
+    confirm = _("Return this case to the centre? It leaves your department's queue.")
     reason = note_field(_("Reason"), required=True)
 
     def perform(self):
@@ -219,6 +224,7 @@ class CloseForm(CaseActionForm):
     action = "close"
     title = _("Close the case")
     submit_label = _("Close case")
+    confirm = _("Close this case?")
     note = note_field()
 
     def perform(self):

@@ -240,3 +240,22 @@ def test_park_and_unpark(login, staff, flow):
     act(lead, case, "unpark", note="条件具备")
     case.refresh_from_db()
     assert case.status == Status.ACCEPTED
+
+
+def test_actions_that_end_or_hand_away_a_case_ask_first(login, staff, flow):
+    """不予立案, 退单 and 结案 carry a question that web/app.js asks before the form posts."""
+
+    def form_of(html, action):
+        start = html.index(f'action="/cases/{case.pk}/act/{action}/"')
+        return html[html.rindex("<form", 0, start) : html.index(">", start)]
+
+    case = flow.new()
+    page = login(staff.dispatcher).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-confirm="确定不予立案吗？事件将以不予立案结束，并从所有待办中移除。"' in form_of(page, "reject")
+    assert "data-confirm" not in form_of(page, "accept")
+    case = flow.to("dispatched")
+    page = login(staff.handler).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-confirm="确定将此事件退回综治中心吗？事件将移出本部门的待办。"' in form_of(page, "return")
+    case = flow.to("verified")
+    page = login(staff.lead).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-confirm="确定结案吗？"' in form_of(page, "close")

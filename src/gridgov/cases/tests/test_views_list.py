@@ -201,6 +201,8 @@ def test_save_use_and_delete_a_filter(cases, clerk, login, make_user, region_tre
     other = make_user([Role.INTAKE_CLERK], scope=region_tree["subdistrict"])
     assert "社区二垃圾" not in login(other).get(LIST).content.decode()
     assert login(other).post(reverse("cases:delete_filter", args=[saved.pk])).status_code == 404
+    # Deleting asks first (web/app.js shows data-confirm before a form posts).
+    assert 'data-confirm="删除已保存的筛选“社区二垃圾”？"' in listed.content.decode()
     client.post(reverse("cases:delete_filter", args=[saved.pk]))
     assert not SavedFilter.objects.exists()
 
