@@ -15,6 +15,7 @@ urlpatterns = [
     path("sheets/<int:pk>/manual/", views.add_manual_item, name="add_manual_item"),
     path("sheets/<int:pk>/lock/", views.lock, name="lock"),
     path("meetings/", views.meeting_list, name="meetings"),
+    path("meetings/export.xlsx", views.export_meetings, name="meetings_export"),
     path("meetings/new/", views.meeting_new, name="meeting_new"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),

@@ -9,10 +9,11 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +25,7 @@ from gridgov.org.permissions import GRID_STAFF, allowed
 from . import services
 from gridgov.core.xlsx import xlsx_response
 from .measures import MEASURES
-from .models import AttendanceStatus, Meeting, MeetingKind, ScoreSheet
+from .models import Attendance, AttendanceStatus, Meeting, MeetingKind, ScoreSheet
 from .months import add_months, current_month, parse_month
 
 PAGE_SIZE = 20
@@ -112,12 +113,13 @@ def sheet_list(request):
 def export_sheets(request):
     month = _month(request)
     sheets, _query = _sheets(request, month)
+    sort = request.GET.get("sort") if request.GET.get("sort") in SHEET_SORTS else "rank"
     ranks = _ranks(sheets)
     measures = list(MEASURES.values())
     headers = [_("Rank"), _("Staff member"), _("Region code"), _("Status"), _("Computed score"), _("Manual points"),
                _("Total score"), *[measure.label for measure in measures]]
     rows = []
-    for sheet in sheets.order_by(*SHEET_SORTS["rank"]).prefetch_related("lines"):
+    for sheet in sheets.order_by(*SHEET_SORTS[sort]).prefetch_related("lines"):
         by_measure = {line.measure: line.score for line in sheet.lines.all()}
         rows.append([
             ranks.get(sheet.pk), str(sheet.user), sheet.region_code, str(sheet.get_status_display()),
@@ -200,23 +202,67 @@ def _error_text(error):
 
 
 # -- meetings ---------------------------------------------------------------------------------
-@login_required
-@require_GET
-def meeting_list(request):
-    meetings = Meeting.objects.restrict(request.user, "view").select_related("region").distinct()
+MEETING_SORTS = {
+    "-date": ["-date", "-id"],
+    "date": ["date", "id"],
+    "kind": ["kind", "-date", "-id"],
+    "region": ["region__code", "-date", "-id"],
+    "topic": ["topic", "-date", "-id"],
+}
+MEETING_EXPORT_MAX_ROWS = 50_000
+
+
+def _meetings(request):
+    """The meetings the user may see, filtered (q, kind) and ordered (sort) as on the page."""
+    meetings = Meeting.objects.restrict(request.user, "view").select_related("region", "recorded_by").distinct()
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     if query:
         meetings = meetings.filter(Q(topic__icontains=query) | Q(minutes__icontains=query))
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)
-    sort = "date" if request.GET.get("sort") == "date" else "-date"
-    page = Paginator(meetings.order_by(sort, "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort") if request.GET.get("sort") in MEETING_SORTS else "-date"
+    return meetings.order_by(*MEETING_SORTS[sort]), query, kind, sort
+
+
+@login_required
+@require_GET
+def meeting_list(request):
+    meetings, query, kind, sort = _meetings(request)
+    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    export_query = params.urlencode()
+    params.pop("sort", None)
     context = {
         "page": page, "query": query, "kind": kind, "sort": sort, "kinds": MeetingKind.choices,
+        "sort_query": params.urlencode(), "export_query": export_query, "filtered": bool(query or kind),
         "can_record": allowed(request.user, "grid_meeting.record"),
     }
     return render(request, "assessment/meeting_list.html", context)
+
+
+@login_required
+@require_GET
+def export_meetings(request):
+    """The meetings of the current filter and order as .xlsx (the page's restricted queryset)."""
+    meetings, _query, _kind, _sort = _meetings(request)
+    rows = list(meetings[:MEETING_EXPORT_MAX_ROWS])
+    counts = {}
+    attendance = Attendance.objects.filter(meeting_id__in=[meeting.pk for meeting in rows])
+    for meeting_id, status, number in attendance.values_list("meeting_id", "status").annotate(n=Count("id")).order_by():
+        counts[(meeting_id, status)] = number
+    headers = [_("Date"), _("Kind"), _("Grid or community"), _("Topic"), _("Minutes"),
+               AttendanceStatus.PRESENT.label, AttendanceStatus.LEAVE.label, AttendanceStatus.ABSENT.label, _("Recorded by")]
+    lines = (
+        [
+            meeting.date, str(meeting.get_kind_display()), meeting.region.name, meeting.topic, meeting.minutes,
+            *[counts.get((meeting.pk, status), 0) for status in (AttendanceStatus.PRESENT, AttendanceStatus.LEAVE, AttendanceStatus.ABSENT)],
+            str(meeting.recorded_by),
+        ]
+        for meeting in rows
+    )
+    return xlsx_response(f"meetings-{timezone.localdate():%Y%m%d}.xlsx", _("Meetings and training"), headers, lines)
 
 
 @login_required

@@ -69,6 +69,16 @@ def test_export_xlsx(people, october, client_for):
     assert rows[1][0] == 1 and rows[1][1] == str(people.inspector) and rows[1][6] == 20
 
 
+def test_export_and_search_keep_the_order_of_the_page(people, october, client_for):
+    secretary = client_for(people.secretary)
+    page = secretary.get("/assessment/sheets/?month=2026-10&sort=-rank").content.decode()
+    assert "/assessment/sheets/export.xlsx?month=2026-10&sort=-rank" in page
+    assert '<input type="hidden" name="sort" value="-rank">' in page
+    response = secretary.get("/assessment/sheets/export.xlsx?month=2026-10&sort=-rank")
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == [str(people.colleague), str(people.inspector)]  # lowest first, as on the page
+
+
 def test_buttons_generate_adjust_and_lock(people, inspector_rules, client_for):
     secretary = client_for(people.secretary)
     assert secretary.post("/assessment/sheets/generate/", {"month": "2026-10"}).status_code == 302
@@ -151,3 +161,35 @@ def test_sheet_history_names_the_actions_in_chinese(people, inspector_rules, cli
         assert code not in page
     for label in (" · 生成<", " · 手工加减分<", " · 锁定<"):
         assert label in page
+
+
+def test_meetings_export_follows_the_filter_order_and_scope(people, region_tree, client_for):
+    for day, topic, status in ((14, "第42周例会", "present"), (21, "第43周例会", "absent"), (22, "网格学堂·消防", "leave")):
+        services.record_meeting(
+            people.secretary, kind="training" if "学堂" in topic else "weekly", region=region_tree["community1"],
+            date=f"2026-10-{day}", topic=topic, minutes="纪要", attendance={people.inspector: status},
+        )
+    services.record_meeting(
+        people.far_secretary, kind="weekly", region=region_tree["community2"], date="2026-10-15", topic="二社区例会",
+    )
+    secretary = client_for(people.secretary)
+    listing = secretary.get("/assessment/meetings/?kind=weekly&sort=date").content.decode()
+    assert "/assessment/meetings/export.xlsx?kind=weekly&amp;sort=date" in listing
+    response = secretary.get("/assessment/meetings/export.xlsx?kind=weekly&sort=date")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][:6] == ("日期", "类型", "网格或社区", "议题", "会议纪要", "出席")
+    assert [row[3] for row in rows[1:]] == ["第42周例会", "第43周例会"]  # weekly only, oldest first, own community
+    assert rows[1][5:8] == (1, 0, 0) and rows[2][5:8] == (0, 0, 1)
+    assert "二社区例会" not in [row[3] for row in rows]
+
+
+def test_meetings_sort_by_column_and_empty_state_of_a_search(people, region_tree, client_for):
+    for day, topic in ((14, "B组例会"), (15, "A组例会")):
+        services.record_meeting(people.secretary, kind="weekly", region=region_tree["community1"], date=f"2026-10-{day}", topic=topic)
+    secretary = client_for(people.secretary)
+    by_topic = secretary.get("/assessment/meetings/?sort=topic").content.decode()
+    assert by_topic.index("A组例会") < by_topic.index("B组例会")
+    assert 'name="sort" value="topic"' in by_topic  # the search keeps the column's order
+    nothing = secretary.get("/assessment/meetings/?q=没有这个").content.decode()
+    assert "没有符合筛选条件的会议" in nothing and "尚无会议记录" not in nothing
