@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/export.xlsx", views.notification_export, name="notifications_export"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
     # Map page and its data (views_map.py)

@@ -8,7 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_GET, require_POST
+
+from gridgov.core.xlsx import excel_time, xlsx_response
 
 from .forms import SignInForm
 from .models import Notification
@@ -45,12 +48,47 @@ def workbench(request):
     return render(request, "web/workbench.html", context)
 
 
+NOTIFICATION_SORTS = {"-created": ("-created_at", "-id"), "created": ("created_at", "id")}
+NOTIFICATION_EXPORT_MAX_ROWS = 50_000
+
+
+def _notifications(request):
+    """The user's own notifications, searched (q), filtered (show=unread) and ordered (sort)."""
+    notifications = Notification.objects.for_user(request.user)
+    query = request.GET.get("q", "").strip()[:100]
+    show = "unread" if request.GET.get("show") == "unread" else ""
+    sort = request.GET.get("sort") if request.GET.get("sort") in NOTIFICATION_SORTS else "-created"
+    if query:
+        notifications = notifications.filter(text__icontains=query)
+    if show:
+        notifications = notifications.unread()
+    return notifications.order_by(*NOTIFICATION_SORTS[sort]), query, show, sort
+
+
 @login_required
 def notification_list(request):
-    notifications = Notification.objects.for_user(request.user)
+    notifications, query, show, sort = _notifications(request)
     page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     unread = Notification.objects.for_user(request.user).unread().count()
-    return render(request, "web/notifications.html", {"page": page, "unread": unread})
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "web/notifications.html", {
+        "page": page, "unread": unread, "query": query, "show": show, "sort": sort,
+        "filtered": bool(query or show), "export_query": params.urlencode(),
+    })
+
+
+@login_required
+@require_GET
+def notification_export(request):
+    """The user's notifications as on the page (same search, filter and order) as .xlsx."""
+    notifications, _query, _show, _sort = _notifications(request)
+    headers = [gettext_noop("Time"), gettext_noop("Notification"), gettext_noop("Link"), gettext_noop("Read at")]
+    rows = (
+        [excel_time(note.created_at), note.text, note.url, excel_time(note.read_at)]
+        for note in notifications[:NOTIFICATION_EXPORT_MAX_ROWS].iterator(chunk_size=2000)
+    )
+    return xlsx_response(f"notifications-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Notifications"), headers, rows)
 
 
 @login_required

@@ -70,3 +70,42 @@ def test_mark_all_read(login, staff):
     client.post("/notifications/read-all/")
     assert Notification.objects.for_user(staff.handler).unread().count() == 0
     assert Notification.objects.for_user(staff.dispatcher).unread().count() == 1
+
+
+def test_search_unread_filter_and_order(login, staff):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    old = notify(staff.handler, "新派遣事件 2026110100001")
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    read = notify(staff.handler, "新派遣事件 2026110100002")
+    Notification.objects.filter(pk=read.pk).update(read_at=timezone.now())
+    notify(staff.handler, "事件即将超时 2026110100003")
+    notify(staff.dispatcher, "新派遣事件 别人的")
+    client = login(staff.handler)
+    html = client.get("/notifications/?q=派遣").content.decode()
+    assert "2026110100001" in html and "2026110100002" in html and "2026110100003" not in html and "别人的" not in html
+    unread = client.get("/notifications/?q=派遣&show=unread").content.decode()
+    assert "2026110100001" in unread and "2026110100002" not in unread
+    oldest = client.get("/notifications/?sort=created").content.decode()
+    assert oldest.index("2026110100001") < oldest.index("2026110100003")
+    nothing = client.get("/notifications/?q=没有这种通知").content.decode()
+    assert "没有符合条件的通知" in nothing and "暂无通知" not in nothing
+
+
+def test_export_is_the_filtered_list_of_ones_own_notifications(login, staff):
+    import io
+
+    from openpyxl import load_workbook
+
+    notify(staff.handler, "新派遣事件 2026110100001", "/cases/1/")
+    notify(staff.handler, "事件即将超时 2026110100003")
+    notify(staff.dispatcher, "新派遣事件 别人的")
+    client = login(staff.handler)
+    assert "/notifications/export.xlsx?q=%E6%B4%BE%E9%81%A3" in client.get("/notifications/?q=派遣").content.decode()
+    response = client.get("/notifications/export.xlsx?q=派遣")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0] == ("时间", "通知", "链接", "已读时间")
+    assert [row[1:3] for row in rows[1:]] == [("新派遣事件 2026110100001", "/cases/1/")]
