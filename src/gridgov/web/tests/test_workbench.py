@@ -130,7 +130,9 @@ def test_shift_lead_approves_an_extension_from_the_workbench(login, staff, flow)
 def test_shift_lead_closes_verified_cases(login, staff, flow):
     case = flow.to("verified")
     client = login(staff.lead)
-    assert numbers_in(panel(client.get("/").content.decode(), "to_close")) == [case.number]
+    html = panel(client.get("/").content.decode(), "to_close")
+    assert numbers_in(html) == [case.number]
+    assert 'data-confirm="确定结案吗？"' in html  # as on the case page: closing asks first
     client.post(f"/cases/{case.pk}/act/close/", {"version": case.version, "next": "/"})
     case.refresh_from_db()
     assert case.status == Status.CLOSED
