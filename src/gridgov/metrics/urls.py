@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("export.xlsx", views.export_xlsx, name="export"),
     path("cases/", views.drill_down, name="cases"),
+    path("cases/export.xlsx", views.export_drill_down, name="cases_export"),
 ]

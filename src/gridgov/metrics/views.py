@@ -7,12 +7,13 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from gridgov.cases.models import Case
@@ -21,7 +22,7 @@ from gridgov.org.permissions import allowed
 
 from . import services
 from .periods import period_from_params
-from gridgov.core.xlsx import xlsx_response
+from gridgov.core.xlsx import excel_time, xlsx_response
 
 RATE_LABELS = {
     "response_rate": gettext_lazy("Response rate"),  # 响应率
@@ -168,10 +169,22 @@ def export_xlsx(request):
     return xlsx_response(f"metrics-{level}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", _("Metrics"), headers, lines)
 
 
-@login_required
-@require_GET
-def drill_down(request):
-    """The cases behind one figure (visible cases only)."""
+DRILL_SORTS = {
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "number": ("number",),
+    "-number": ("-number",),
+    "category": ("category__code", "-created_at", "-id"),
+    "grid": ("grid__code", "-created_at", "-id"),
+    "department": ("department__code", "-created_at", "-id"),
+    "status": ("status", "-created_at", "-id"),
+}
+DRILL_SEARCH_MAX = 50
+DRILL_EXPORT_MAX_ROWS = 50_000
+
+
+def _drill(request):
+    """The cases behind one figure (visible cases only), searched (q) and ordered (sort) as the page shows them."""
     require_page(request.user, "metrics.view")
     params = request.GET
     try:
@@ -187,13 +200,28 @@ def drill_down(request):
     except ValidationFailed:
         ids = services.drill_down("all", None, "cases", start, end, request.user)
         level, key, part = "all", None, "cases"
-    cases = (
-        Case.objects.restrict(request.user).filter(pk__in=ids)
-        .select_related("category", "grid", "department").order_by("-created_at", "-id")
-    )
-    page = Paginator(cases, 20).get_page(params.get("page"))
-    query = params.copy()
+    cases = Case.objects.restrict(request.user).filter(pk__in=ids).select_related("category", "grid", "department")
+    query = params.get("q", "").strip()[:DRILL_SEARCH_MAX]
+    if query:
+        cases = cases.filter(Q(number__startswith=query) | Q(description__icontains=query) | Q(address__icontains=query))
+    sort = params.get("sort") if params.get("sort") in DRILL_SORTS else "-created"
+    figure = {"level": level, "key": key, "part": part, "start": start, "end": end, "q": query, "sort": sort}
+    return cases.order_by(*DRILL_SORTS[sort]), figure
+
+
+@login_required
+@require_GET
+def drill_down(request):
+    """The cases behind one figure (visible cases only)."""
+    cases, figure = _drill(request)
+    level, key, part, start, end = (figure[name] for name in ("level", "key", "part", "start", "end"))
+    page = Paginator(cases, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
     query.pop("page", None)
+    export_query = query.urlencode()
+    query.pop("sort", None)
+    sort_query = query.urlencode()
+    query.pop("q", None)
     context = {
         "page": page,
         "part_label": PART_LABELS.get(part, part),
@@ -201,8 +229,36 @@ def drill_down(request):
         "unit_name": services.unit_names(level, [key]).get(key, "") if level != "all" else _("All"),
         "start": start,
         "end": end,
-        "query": query.urlencode(),
+        "q": figure["q"],
+        "sort": figure["sort"],
+        "query": export_query,
+        "sort_query": sort_query,
+        "figure_params": [(name, value) for name, values in query.lists() for value in values],  # level, key, part, start, end
+        "export_query": export_query,
         "back": f"{reverse('metrics:overview')}?{urlencode({'level': level if level != 'all' else 'department', 'period': 'range', 'start': start.isoformat(), 'end': end.isoformat()})}",
         "now": timezone.now(),
     }
     return render(request, "metrics/cases.html", context)
+
+
+DRILL_EXPORT_HEADERS = [
+    gettext_noop("Number"), pgettext_lazy("case table", "Registered"), gettext_noop("Category"), gettext_noop("Description"),
+    gettext_noop("Grid"), gettext_noop("Department"), gettext_noop("Status"),
+]
+
+
+@login_required
+@require_GET
+def export_drill_down(request):
+    """The cases behind one figure as .xlsx: the page's restricted, searched and ordered list."""
+    cases, figure = _drill(request)
+    rows = (
+        [
+            case.number, excel_time(case.created_at), case.category.name if case.category_id else "", case.description,
+            case.grid.name if case.grid_id else "", case.department.name if case.department_id else "",
+            str(case.get_status_display()),
+        ]
+        for case in cases[:DRILL_EXPORT_MAX_ROWS].iterator(chunk_size=2000)
+    )
+    filename = f"metrics-cases-{figure['part']}-{figure['start']:%Y%m%d}-{figure['end']:%Y%m%d}.xlsx"
+    return xlsx_response(filename, _("Cases behind a figure"), DRILL_EXPORT_HEADERS, rows)

@@ -75,3 +75,34 @@ def test_admin_form_refuses_weights_not_adding_up(flow):
     with pytest.raises(ValidationError) as error:
         config.full_clean()
     assert "weight_response" in error.value.message_dict
+
+
+def test_drill_down_searches_sorts_and_exports_in_the_users_scope(two_cases, flow, department):
+    from gridgov.cases.tests.conftest import IN_GRID_21
+
+    closed, accepted = two_cases
+    far = flow.new(point=IN_GRID_21, description="西区路灯不亮")
+    changes.refresh_all()
+    figure = "level=all&part=cases&start=2026-11-01&end=2026-11-30"
+    leader = client_for(flow.staff.leader)
+    page = leader.get(f"/metrics/cases/?{figure}&sort=number").content.decode()
+    assert page.index(closed.number) < page.index(accepted.number) < page.index(far.number)
+    assert f"/metrics/cases/export.xlsx?{figure}&sort=number".replace("&", "&amp;") in page
+    assert '<input type="hidden" name="part" value="cases">' in page  # the search keeps the figure
+
+    def exported(client, query):
+        response = client.get(f"/metrics/cases/export.xlsx?{query}")
+        assert response.status_code == 200
+        return list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+
+    rows = exported(leader, f"{figure}&sort=-number")
+    assert rows[0][:3] == ("编号", "登记时间", "类别")
+    assert [row[0] for row in rows[1:]] == [far.number, accepted.number, closed.number]
+    assert [row[0] for row in exported(leader, f"{figure}&q=路灯")[1:]] == [far.number]
+    # A grid lead of community 1 sees, and exports, only community 1's cases.
+    grid_lead = client_for(flow.staff.grid_lead)
+    assert far.number not in grid_lead.get(f"/metrics/cases/?{figure}").content.decode()
+    assert sorted(row[0] for row in exported(grid_lead, figure)[1:]) == sorted([closed.number, accepted.number])
+    assert client_for(flow.staff.handler).get(f"/metrics/cases/export.xlsx?{figure}").status_code == 403
+    nothing = leader.get(f"/metrics/cases/?{figure}&q=没有这种事").content.decode()
+    assert "没有符合搜索条件的案件" in nothing
