@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,7 +40,16 @@ ROW_SORTS = {
     "previous": lambda row: (-row.previous, row.label),
     "change": lambda row: (-(row.change_pct if row.change_pct is not None else float("inf")), row.label),
 }
-PROJECT_SORTS = {"-created": ["-created_at", "-id"], "created": ["created_at", "id"], "title": ["title", "id"]}
+PROJECT_SORTS = {
+    "-created": ["-created_at", "-id"],
+    "created": ["created_at", "id"],
+    "title": ["title", "id"],
+    "month": ["-month", "-id"],
+    "category": ["category__code", "-created_at", "-id"],
+    "department": ["owner_department__code", "-created_at", "-id"],
+    "status": ["status", "-created_at", "-id"],
+}
+PROJECT_EXPORT_MAX_ROWS = 50_000
 
 
 def _report_params(request):
@@ -147,9 +157,8 @@ def _error_text(error):
 
 
 # -- projects ---------------------------------------------------------------------------------
-@login_required
-@require_GET
-def project_list(request):
+def _projects(request):
+    """The projects the user may see, searched (q), filtered (status) and ordered (sort) as on the page."""
     projects = Project.objects.restrict(request.user, "view").select_related("owner_department", "category")
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
@@ -158,12 +167,41 @@ def project_list(request):
     if status in ProjectStatus.values:
         projects = projects.filter(status=status)
     sort = request.GET.get("sort") if request.GET.get("sort") in PROJECT_SORTS else "-created"
-    page = Paginator(projects.order_by(*PROJECT_SORTS[sort]), PAGE_SIZE).get_page(request.GET.get("page"))
+    return projects.order_by(*PROJECT_SORTS[sort]), query, status, sort
+
+
+@login_required
+@require_GET
+def project_list(request):
+    projects, query, status, sort = _projects(request)
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    export_query = params.urlencode()
+    params.pop("sort", None)
     context = {
         "page": page, "query": query, "status": status, "sort": sort, "statuses": ProjectStatus.choices,
+        "export_query": export_query, "sort_query": params.urlencode(), "filtered": bool(query or status),
         "can_plan": allowed(request.user, "proactive_project.create"),
     }
     return render(request, "proactive/project_list.html", context)
+
+
+@login_required
+@require_GET
+def export_projects(request):
+    """The projects of the current search, filter and order as .xlsx (the page's restricted queryset)."""
+    projects, _query, _status, _sort = _projects(request)
+    projects = projects.annotate(linked=Count("cases", distinct=True))
+    headers = [_("Title"), _("Month"), _("Sub-category"), _("Owner department"), _("Status"), _("Linked cases"), _("Topic")]
+    rows = (
+        [
+            project.title, f"{project.month:%Y-%m}", project.category.name if project.category_id else "",
+            project.owner_department.name, str(project.get_status_display()), project.linked, project.topic,
+        ]
+        for project in projects[:PROJECT_EXPORT_MAX_ROWS]
+    )
+    return xlsx_response(f"proactive-projects-{timezone.localdate():%Y%m%d}.xlsx", _("Proactive projects"), headers, rows)
 
 
 @login_required

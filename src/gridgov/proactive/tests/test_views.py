@@ -91,6 +91,30 @@ def test_project_pages(history, crew, kinds, department, client_for):
     assert "暴露垃圾整治" not in client_for(crew.far_secretary).get("/proactive/projects/").content.decode()
 
 
+def test_project_list_sorts_exports_and_says_when_nothing_matches(history, crew, kinds, department, client_for):
+    import io
+
+    from openpyxl import load_workbook
+
+    from gridgov.proactive import services
+
+    services.create_project(crew.secretary, title="B 占道经营整治", month="2026-09", owner_department=department)
+    services.create_project(crew.secretary, title="A 暴露垃圾整治", month="2026-10", owner_department=department, category=kinds.garbage)
+    services.create_project(crew.far_secretary, title="C 社区二项目", month="2026-10", owner_department=department)
+    client = client_for(crew.secretary)
+    page = client.get("/proactive/projects/?q=整治&sort=month").content.decode()
+    assert page.index("A 暴露垃圾整治") < page.index("B 占道经营整治")  # newest month first
+    assert "/proactive/projects/export.xlsx?q=%E6%95%B4%E6%B2%BB&amp;sort=month" in page
+    response = client.get("/proactive/projects/export.xlsx?q=整治&sort=title")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("标题", "月份", "小类")
+    assert [row[:3] for row in rows[1:]] == [("A 暴露垃圾整治", "2026-10", kinds.garbage.name), ("B 占道经营整治", "2026-09", None)]
+    assert "C 社区二项目" not in [row[0] for row in rows]  # another community's project
+    nothing = client.get("/proactive/projects/?q=没有这个项目").content.decode()
+    assert "没有符合筛选条件的项目" in nothing and "尚无项目" not in nothing
+
+
 def test_project_form_errors(crew, client_for):
     response = client_for(crew.leader).post("/proactive/projects/new/", {"title": "", "month": "x"})
     assert response.status_code == 400 and b"field__error" in response.content
