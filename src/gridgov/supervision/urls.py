@@ -9,6 +9,7 @@ app_name = "supervision"
 urlpatterns = [
     path("", views.index, name="index"),
     path("orders.xlsx", views.export_orders, name="export_orders"),
+    path("late-check-ins.xlsx", views.export_late, name="export_late"),
     path("cases/<int:case_pk>/whistle/", views.blow, name="blow"),
     path("cases/<int:case_pk>/check-in/", views.check_in, name="check_in"),
     path("cases/<int:case_pk>/urge/", views.issue_order, {"kind": "urge"}, name="urge"),

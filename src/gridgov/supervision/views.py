@@ -21,6 +21,8 @@ from . import services
 from .models import Order, OrderKind, OrderStatus, Summons, Whistle
 
 PAGE_SIZE = 25
+# Active whistles and late check-ins shown on the page (newest first); late check-ins export in full.
+SHOWN = 50
 ORDER_SORTS = {"due": ("reply_due_at", "id"), "-due": ("-reply_due_at", "-id"), "issued": ("issued_at", "id"), "-issued": ("-issued_at", "-id")}
 
 
@@ -43,22 +45,33 @@ def _orders(request):
 @require_GET
 def index(request):
     user = request.user
-    whistles = (
+    whistles, whistles_total = _newest(
         Whistle.objects.restrict(user, "view").active().select_related("case", "blown_by").prefetch_related("summonses__department")
-        .order_by("-blown_at")[:50]
+        .order_by("-blown_at")
     )
-    late = (
-        Summons.objects.restrict(user, "view").filter(late=True).select_related("case", "department")
-        .order_by("-summoned_at")[:50]
-    )
+    late, late_total = _newest(_late_check_ins(user))
     orders, query, kind, status, sort = _orders(request)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "whistles": whistles, "late": late, "page": page, "q": query, "kind": kind, "status": status, "sort": sort,
+        "whistles": whistles, "whistles_total": whistles_total, "late": late, "late_total": late_total,
+        "page": page, "q": query, "kind": kind, "status": status, "sort": sort,
         "kinds": OrderKind.choices, "statuses": OrderStatus.choices, "now": timezone.now(),
         "querystring": _without_page(request),
     }
     return render(request, "supervision/index.html", context)
+
+
+def _newest(queryset):
+    """(the first SHOWN rows, how many there are): the page shows the newest; the count says whether that is all."""
+    rows = list(queryset[:SHOWN])
+    return rows, len(rows) if len(rows) < SHOWN else queryset.count()
+
+
+def _late_check_ins(user):
+    return (
+        Summons.objects.restrict(user, "view").filter(late=True).select_related("case", "department")
+        .order_by("-summoned_at", "-id")
+    )
 
 
 def _without_page(request):
@@ -86,6 +99,25 @@ def export_orders(request):
         for order in orders[:50000].iterator(chunk_size=1000)
     )
     return xlsx_response(f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Orders"), EXPORT_HEADERS, rows)
+
+
+LATE_EXPORT_HEADERS = [
+    gettext_noop("Case"), gettext_noop("Department"), gettext_noop("summoned at"), gettext_noop("Check in by"), gettext_noop("Checked in at"),
+]
+
+
+@login_required
+@require_GET
+def export_late(request):
+    """Every late check-in the user may see (the page shows the newest SHOWN) as .xlsx, newest first."""
+    rows = (
+        [
+            summons.case.number, summons.department.name, excel_time(summons.summoned_at), excel_time(summons.check_in_due_at),
+            excel_time(summons.checked_in_at),
+        ]
+        for summons in _late_check_ins(request.user)[:50000].iterator(chunk_size=1000)
+    )
+    return xlsx_response(f"late-check-ins-{timezone.localtime():%Y%m%d-%H%M}.xlsx", _("Late check-ins"), LATE_EXPORT_HEADERS, rows)
 
 
 # -- POST endpoints of the case page's panel -------------------------------------------------

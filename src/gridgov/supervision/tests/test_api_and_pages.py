@@ -119,3 +119,29 @@ def test_order_idempotency_key(flow, staff, api):
     again = api(staff.lead).post("/api/v1/supervision/orders/", body, format="json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and Order.objects.count() == 1
+
+
+def test_late_check_ins_say_how_many_and_export_in_full(client, flow, staff, served, whistlers, monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    from gridgov.supervision import services, views
+
+    cases = [flow.to("handling"), flow.to("handling")]
+    for case in cases:
+        services.blow_whistle(case, whistlers.grid_secretary, lead_department=served.lead, reason="联合执法")
+    Summons.objects.update(late=True)
+    monkeypatch.setattr(views, "SHOWN", 1)
+    client.force_login(staff.lead)
+    page = client.get(reverse("supervision:index")).content.decode()
+    late = page[page.index('id="late-check-ins"') :]
+    assert '<span class="tag tag--muted count">2</span>' in late and "仅显示最新 1 条" in late
+    assert reverse("supervision:export_late") in late
+    response = client.get(reverse("supervision:export_late"))
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0] == ("案件", "部门", "召集时间", "报到截止", "报到时间")
+    assert sorted(row[0] for row in rows[1:]) == sorted(case.number for case in cases)
+    client.force_login(whistlers.far_secretary)  # community 2: none of these cases
+    response = client.get(reverse("supervision:export_late"))
+    assert len(list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows())) == 1
