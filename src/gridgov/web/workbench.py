@@ -6,8 +6,10 @@ queues are.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count, F, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,7 @@ from gridgov.org.permissions import GRID_STAFF, LEADERS
 from gridgov.org.roles import Role
 
 QUEUE_LIMIT = 50
+OPEN_STATUS_QUERY = urlencode([("status", status) for status in OPEN_STATUSES])
 RECENT_LIMIT = 10
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEAD})
 
@@ -35,6 +38,12 @@ class Panel:
     empty_text: str = _("Nothing waiting here.")
     batch: bool = False  # rows have checkboxes for batch accept/dispatch
     tone: str = ""  # "overdue" / "warning" colours the panel header
+    # The case list filtered to this queue (query string), linked when the panel shows only the first rows.
+    list_query: str = ""
+
+    @property
+    def list_url(self):
+        return f"{reverse('cases:list')}?{self.list_query}" if self.list_query and self.total > len(self.rows) else ""
 
 
 @dataclass
@@ -101,10 +110,12 @@ def _dispatch_panels(bench, user, cases, now):
     bench.departments = list(Department.objects.restrict(user, "view").filter(is_active=True).only("id", "name"))
     rows, total = _take(by_urgency(cases.filter(status=Status.REPORTED), now))
     _mark_possible_duplicates(user, rows)
-    bench.add(Panel("to_accept", _("Awaiting acceptance"), rows, total, rows_template="accept", batch=True))
+    bench.add(Panel("to_accept", _("Awaiting acceptance"), rows, total, rows_template="accept", batch=True,
+                    list_query="status=reported&sort=due_at"))
     awaiting = by_urgency(cases.filter(status=Status.ACCEPTED), now)
     rows, total = _take(awaiting.filter(return_count=0))
-    bench.add(Panel("to_dispatch", _("Awaiting dispatch"), rows, total, rows_template="dispatch", batch=True))
+    bench.add(Panel("to_dispatch", _("Awaiting dispatch"), rows, total, rows_template="dispatch", batch=True,
+                    list_query="status=accepted&sort=due_at"))
     last_returns = Prefetch(
         "events", queryset=CaseEvent.objects.filter(action__in=RETURN_ACTIONS).order_by("-seq"), to_attr="return_events"
     )
@@ -118,6 +129,7 @@ def _dispatch_panels(bench, user, cases, now):
             rows_template="dispatch",
             batch=True,
             empty_text=_("No returned cases."),
+            list_query="status=accepted&sort=due_at",
         )
     )
 
@@ -140,19 +152,20 @@ def _shift_lead_panels(bench, user, cases, now):
     rows, total = _take(requests)
     bench.add(Panel("requests", _("Extension and parking requests"), rows, total, rows_template="request"))
     rows, total = _take(by_urgency(cases.filter(status=Status.VERIFIED), now))
-    bench.add(Panel("to_close", _("Verified, awaiting closure"), rows, total, rows_template="close"))
+    bench.add(Panel("to_close", _("Verified, awaiting closure"), rows, total, rows_template="close", list_query="status=verified&sort=due_at"))
 
 
 def _department_panels(bench, user, cases, now):
     inbox = cases.filter(department_id=user.department_id, status__in=[Status.DISPATCHED, Status.HANDLING])
     rows, total = _take(by_urgency(inbox, now))
     title = _("Department inbox")
-    bench.add(Panel("inbox", title, rows, total, rows_template="inbox", empty_text=_("Your department has no open cases.")))
+    bench.add(Panel("inbox", title, rows, total, rows_template="inbox", empty_text=_("Your department has no open cases."),
+                    list_query=f"department={user.department_id}&status=dispatched&status=handling&sort=due_at"))
 
 
 def _grid_panels(bench, user, cases, now):
     rows, total = _take(by_urgency(cases.filter(status=Status.HANDLED), now))
-    bench.add(Panel("to_verify", _("Awaiting verification in my grids"), rows, total, rows_template="verify"))
+    bench.add(Panel("to_verify", _("Awaiting verification in my grids"), rows, total, rows_template="verify", list_query="status=handled&sort=due_at"))
     rows, total = _take(cases.filter(reported_by=user).order_by("-created_at", "-id"), RECENT_LIMIT)
     bench.add(Panel("my_reports", _("My recent reports"), rows, total, empty_text=_("You have not reported any case yet.")))
 
@@ -161,10 +174,12 @@ def _leader_panels(bench, user, cases, now):
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     overdue = filter_clock_state(open_cases, "overdue", now).order_by("due_at", "id")
     rows, total = _take(overdue)
-    bench.add(Panel("overdue", _("Overdue"), rows, total, rows_template="supervise", tone="overdue", empty_text=_("No overdue cases.")))
+    bench.add(Panel("overdue", _("Overdue"), rows, total, rows_template="supervise", tone="overdue", empty_text=_("No overdue cases."),
+                    list_query=f"clock_state=overdue&{OPEN_STATUS_QUERY}&sort=due_at"))
     warning = filter_clock_state(open_cases, "warning", now).order_by("due_at", "id")
     rows, total = _take(warning)
-    bench.add(Panel("warning", _("Close to the deadline"), rows, total, rows_template="supervise", tone="warning", empty_text=_("No cases close to their deadline.")))
+    bench.add(Panel("warning", _("Close to the deadline"), rows, total, rows_template="supervise", tone="warning",
+                    empty_text=_("No cases close to their deadline."), list_query=f"clock_state=warning&{OPEN_STATUS_QUERY}&sort=due_at"))
     bench.status_counts = status_counts(Case.objects.restrict(user, "view"))
 
 

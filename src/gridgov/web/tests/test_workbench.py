@@ -251,3 +251,23 @@ def test_workbench_queries_do_not_grow_with_the_queues(
         assert client.get("/").status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
     assert CaseRequest.objects.filter(status=RequestStatus.PENDING).count() == 9
+
+
+def test_a_cut_queue_links_to_all_of_it_in_the_case_list(login, staff, flow, monkeypatch):
+    monkeypatch.setattr(workbench_module, "QUEUE_LIMIT", 1)
+    first, second = flow.new(), flow.new()
+    client = login(staff.dispatcher)
+    html = panel(client.get("/").content.decode(), "to_accept")
+    assert "仅显示前 1 件" in html and "在事件列表中查看全部" in html
+    url = re.search(r'data-testid="panel-list-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert url == "/cases/?status=reported&sort=due_at"
+    listed = client.get(url).content.decode()
+    assert first.number in listed and second.number in listed
+    # A queue that fits shows no link.
+    assert "panel-list-link" not in panel(client.get("/").content.decode(), "to_dispatch")
+    # The department's inbox: its own department only.
+    for case in (first, second):
+        flow.to("dispatched", case=case)
+    html = panel(login(staff.handler).get("/").content.decode(), "inbox")
+    url = re.search(r'data-testid="panel-list-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert url == f"/cases/?department={staff.handler.department_id}&status=dispatched&status=handling&sort=due_at"
