@@ -87,7 +87,7 @@ def test_duplicate_list_search_sort_export(flow, staff, login):
     ]
     assert [c.pk for c in client.get("/triage/duplicates/", {"q": "垃圾堆"}).context["page"].object_list] == [first.pk]
     empty = client.get("/triage/duplicates/", {"q": "没有这个"})
-    assert "没有" in empty.content.decode() and empty.context["total"] == 0
+    assert "没有符合搜索条件的疑似重复案件" in empty.content.decode() and empty.context["total"] == 0
     export = client.get("/triage/duplicates/", {"format": "xlsx"})
     assert export["Content-Type"].startswith("application/vnd.openxmlformats") and b"".join(export.streaming_content)[:2] == b"PK"
     assert login(staff.clerk).get("/triage/duplicates/").status_code == 403
