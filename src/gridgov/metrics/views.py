@@ -22,6 +22,7 @@ from gridgov.org.permissions import allowed
 
 from . import services
 from .periods import period_from_params
+from gridgov.core.listing import list_query_strings
 from gridgov.core.xlsx import excel_time, xlsx_response
 
 RATE_LABELS = {
@@ -216,12 +217,10 @@ def drill_down(request):
     cases, figure = _drill(request)
     level, key, part, start, end = (figure[name] for name in ("level", "key", "part", "start", "end"))
     page = Paginator(cases, 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    export_query = query.urlencode()
-    query.pop("sort", None)
-    sort_query = query.urlencode()
-    query.pop("q", None)
+    export_query, sort_query = list_query_strings(request.GET)
+    figure_params = request.GET.copy()  # the figure itself: level, key, part, start, end
+    for name in ("page", "sort", "q"):
+        figure_params.pop(name, None)
     context = {
         "page": page,
         "part_label": PART_LABELS.get(part, part),
@@ -233,7 +232,7 @@ def drill_down(request):
         "sort": figure["sort"],
         "query": export_query,
         "sort_query": sort_query,
-        "figure_params": [(name, value) for name, values in query.lists() for value in values],  # level, key, part, start, end
+        "figure_params": [(name, value) for name, values in figure_params.lists() for value in values],
         "export_query": export_query,
         "back": f"{reverse('metrics:overview')}?{urlencode({'level': level if level != 'all' else 'department', 'period': 'range', 'start': start.isoformat(), 'end': end.isoformat()})}",
         "now": timezone.now(),

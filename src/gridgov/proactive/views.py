@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gridgov.core.listing import list_query_strings
 from gridgov.core.xlsx import xlsx_response
 from gridgov.assessment.months import add_months, current_month, parse_month
 from gridgov.cases.links import case_url_template
@@ -175,13 +176,10 @@ def _projects(request):
 def project_list(request):
     projects, query, status, sort = _projects(request)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    export_query = params.urlencode()
-    params.pop("sort", None)
+    export_query, sort_query = list_query_strings(request.GET)
     context = {
         "page": page, "query": query, "status": status, "sort": sort, "statuses": ProjectStatus.choices,
-        "export_query": export_query, "sort_query": params.urlencode(), "filtered": bool(query or status),
+        "export_query": export_query, "sort_query": sort_query, "filtered": bool(query or status),
         "can_plan": allowed(request.user, "proactive_project.create"),
     }
     return render(request, "proactive/project_list.html", context)
