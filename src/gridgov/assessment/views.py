@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.core.errors import DomainError, ValidationFailed
-from gridgov.core.listing import list_query_strings
+from gridgov.core.listing import query_without
 from gridgov.geo.models import Level, Region
 from gridgov.org.models import User
 from gridgov.org.permissions import GRID_STAFF, allowed
@@ -231,7 +231,7 @@ def _meetings(request):
 def meeting_list(request):
     meetings, query, kind, sort = _meetings(request)
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
-    export_query, sort_query = list_query_strings(request.GET)
+    export_query, sort_query = query_without(request, "page"), query_without(request, "page", "sort")
     context = {
         "page": page, "query": query, "kind": kind, "sort": sort, "kinds": MeetingKind.choices,
         "sort_query": sort_query, "export_query": export_query, "filtered": bool(query or kind),

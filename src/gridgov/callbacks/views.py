@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
+from gridgov.core.listing import query_without
 from gridgov.core.masking import mask_name, mask_phone
 from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.org.permissions import allowed
@@ -58,14 +59,12 @@ def callback_list(request):
         {"key": key, "label": label, "count": CallbackState.select(visible, "state", key).count()}
         for key, label in CallbackState.CHOICES
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "filterset": filterset,
         "page": page,
         "tabs": tabs,
         "state": filterset.data.get("state"),
-        "query": query.urlencode(),
+        "query": query_without(request, "page"),
         "results": CallbackResult.choices,
     }
     return render(request, "callbacks/list.html", context)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.catalog.models import Category, CategoryKind, Priority
+from gridgov.core.listing import query_without
 from gridgov.core.masking import mask_name, mask_phone
 from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.geo.models import Level, Region
@@ -177,13 +178,6 @@ def _page_number(request):
         return 1
 
 
-def _query_without(request, *names):
-    params = request.GET.copy()
-    for name in names:
-        params.pop(name, None)
-    return params.urlencode()
-
-
 def filter_query(params):
     """The filter part of a query string (no paging), as saved in SavedFilter.query."""
     clean = QueryDict(mutable=True)
@@ -223,11 +217,11 @@ def case_list(request):
         "total": min(total, COUNT_CAP),
         "total_capped": total > COUNT_CAP,
         "columns": _columns(request, sort),
-        "query_without_page": _query_without(request, "page"),
-        "query_without_sort": _query_without(request, "page", "sort"),
+        "query_without_page": query_without(request, "page"),
+        "query_without_sort": query_without(request, "page", "sort"),
         "filter_query": filter_query(request.GET),
         "saved_filters": SavedFilter.objects.filter(user=request.user),
-        "export_url": reverse("cases:export") + "?" + _query_without(request, "page", "page_size"),
+        "export_url": reverse("cases:export") + "?" + query_without(request, "page", "page_size"),
         "export_max_rows": EXPORT_MAX_ROWS,
     }
     return render(request, "cases/list.html", context)
@@ -274,7 +268,7 @@ def _local_text(moment, pattern):
 
 def _columns(request, sort):
     """Header cells: label, link that sorts by the column (toggling direction), aria-sort."""
-    base = _query_without(request, "page", "sort")
+    base = query_without(request, "page", "sort")
     headers = [
         ("number", _("Number")),
         ("created_at", _("Reported")),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.core.audit import log_sensitive_read
 from gridgov.core.errors import DomainError
@@ -69,13 +70,11 @@ def order_list(request):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [_row(order, now) for order in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "hotline/orders.html",
         {
-            "filterset": filterset, "page": page, "rows": rows, "sort": sort, "query": query.urlencode(),
+            "filterset": filterset, "page": page, "rows": rows, "sort": sort, "query": query_without(request, "page"),
             "may_import": allowed(request.user, "hotline.import"),
             "imports": HotlineImport.objects.filter(created_by=request.user)[:5],
         },

@@ -22,7 +22,7 @@ from gridgov.org.permissions import allowed
 
 from . import services
 from .periods import period_from_params
-from gridgov.core.listing import list_query_strings
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import excel_time, xlsx_response
 
 RATE_LABELS = {
@@ -112,8 +112,6 @@ def overview(request):
     total = _decorate(services.total(start, end, request.user, config=config), start, end)
     total["level"] = "all"
     trend = services.monthly_trend(12, end, request.user, config=config)
-    query = request.GET.copy()
-    query.pop("sort", None)
     context = {
         "level": level,
         "levels": [(key, services.LEVEL_LABELS[key]) for key in services.LEVELS],
@@ -129,7 +127,7 @@ def overview(request):
         "total": total,
         "rate_labels": RATE_LABELS,
         "sort": sort,
-        "query": query.urlencode(),
+        "query": query_without(request, "sort"),
         "export_query": request.GET.urlencode(),
         "chart": _chart_data(rows, trend),
         "check_ins": services.check_ins(start, end, request.user),
@@ -217,7 +215,7 @@ def drill_down(request):
     cases, figure = _drill(request)
     level, key, part, start, end = (figure[name] for name in ("level", "key", "part", "start", "end"))
     page = Paginator(cases, 20).get_page(request.GET.get("page"))
-    export_query, sort_query = list_query_strings(request.GET)
+    export_query, sort_query = query_without(request, "page"), query_without(request, "page", "sort")
     figure_params = request.GET.copy()  # the figure itself: level, key, part, start, end
     for name in ("page", "sort", "q"):
         figure_params.pop(name, None)

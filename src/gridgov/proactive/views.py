@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.core.listing import list_query_strings
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import xlsx_response
 from gridgov.assessment.months import add_months, current_month, parse_month
 from gridgov.cases.links import case_url_template
@@ -176,7 +176,7 @@ def _projects(request):
 def project_list(request):
     projects, query, status, sort = _projects(request)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    export_query, sort_query = list_query_strings(request.GET)
+    export_query, sort_query = query_without(request, "page"), query_without(request, "page", "sort")
     context = {
         "page": page, "query": query, "status": status, "sort": sort, "statuses": ProjectStatus.choices,
         "export_query": export_query, "sort_query": sort_query, "filtered": bool(query or status),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.core.errors import DomainError
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import excel_time, xlsx_response
 
 from . import services
@@ -56,7 +57,7 @@ def index(request):
         "whistles": whistles, "whistles_total": whistles_total, "late": late, "late_total": late_total,
         "page": page, "q": query, "kind": kind, "status": status, "sort": sort,
         "kinds": OrderKind.choices, "statuses": OrderStatus.choices, "now": timezone.now(),
-        "querystring": _without_page(request),
+        "querystring": query_without(request, "page"),
     }
     return render(request, "supervision/index.html", context)
 
@@ -72,12 +73,6 @@ def _late_check_ins(user):
         Summons.objects.restrict(user, "view").filter(late=True).select_related("case", "department")
         .order_by("-summoned_at", "-id")
     )
-
-
-def _without_page(request):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 EXPORT_HEADERS = [

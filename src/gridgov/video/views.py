@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.core.errors import DomainError
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import excel_time, xlsx_response
 from gridgov.org.permissions import allowed
 
@@ -27,13 +28,6 @@ PAGE_SIZE = 50
 MAP_POINTS = 5000
 EXPORT_MAX_ROWS = 50000
 CAMERA_SORTS = ["code", "-code", "name", "-name", "status", "-status", "last_seen_at", "-last_seen_at"]
-
-
-def query_without(request, *names):
-    params = request.GET.copy()
-    for name in names:
-        params.pop(name, None)
-    return params.urlencode()
 
 
 def filtered_cameras(request):

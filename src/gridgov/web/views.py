@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
+from gridgov.core.listing import query_without
 from gridgov.core.xlsx import excel_time, xlsx_response
 
 from .forms import SignInForm
@@ -70,11 +71,9 @@ def notification_list(request):
     notifications, query, show, sort = _notifications(request)
     page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     unread = Notification.objects.for_user(request.user).unread().count()
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(request, "web/notifications.html", {
         "page": page, "unread": unread, "query": query, "show": show, "sort": sort,
-        "filtered": bool(query or show), "export_query": params.urlencode(),
+        "filtered": bool(query or show), "export_query": query_without(request, "page"),
     })
 
 
